@@ -1,0 +1,38 @@
+# The README's two commands are `make run` and `make test`; everything else is a step they call.
+PY := .venv/bin/python
+STAMP := .venv/.installed-$(shell sha256sum requirements.txt | cut -c1-16)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Services mode for the second test pass: the machine's own Redis and Postgres on their standard ports.
+SERVICES_ENV := REDIS_URL=$${TEST_REDIS_URL:-redis://127.0.0.1:6379/15} \
+	DATABASE_URL=$${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/adstudio}
+
+.PHONY: setup run serve test test-embedded test-services lint typecheck check bench evaluate
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt
+	test -x $(PY) || python3.11 -m venv .venv
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -r requirements.txt
+	rm -f .venv/.installed-*
+	touch $(STAMP)
+
+run: setup
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(PY) manage.py seed_demo
+	$(PY) -m daphne -b $(HOST) -p $(PORT) adstudio.asgi:application
+
+test: setup lint typecheck test-embedded test-services
+
+test-embedded: setup
+	$(PY) -m pytest -m "not services"
+
+test-services: setup
+	$(SERVICES_ENV) $(PY) -m pytest -m services
+
+lint: setup
+	$(PY) -m ruff check .
+
+typecheck: setup
+	$(PY) -m mypy swapengine
