@@ -70,7 +70,7 @@ def build_tracks(per_frame: list[list[Face]], max_gap: int = 5) -> list[FaceTrac
     live: list[_Open] = []
     done: list[_Open] = []
     for index, faces in enumerate(per_frame):
-        still = []
+        still: list[_Open] = []
         for t in live:
             (still if index - t.frames[-1] - 1 <= max_gap else done).append(t)
         live = still
