@@ -1,0 +1,278 @@
+"""Templates (admin-made clips) and Renders (one fan's ad). Behaviour lives here, views stay thin."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import models, transaction
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+
+STAGE_WORDS = {
+    "queued": "Waiting for a free studio",
+    "prepare": "Checking your selfie",
+    "swap": "Putting you in the ad",
+    "finish": "Adding the finishing touches",
+    "done": "Your ad is ready",
+}
+
+
+def new_share_token() -> str:
+    return secrets.token_urlsafe(24)  # 192 random bits
+
+
+class Template(models.Model):
+    class Analysis(models.TextChoices):
+        PENDING = "pending"
+        ANALYSING = "analysing"
+        READY = "ready"
+        FAILED = "failed"
+
+    class Corner(models.TextChoices):
+        TOP_LEFT = "top-left"
+        TOP_RIGHT = "top-right"
+        BOTTOM_LEFT = "bottom-left"
+        BOTTOM_RIGHT = "bottom-right"
+
+    title = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=140, unique=True, blank=True)
+    clip = models.FileField(upload_to="templates/")
+    poster = models.FileField(upload_to="templates/posters/", blank=True)
+    published = models.BooleanField(default=False)
+    label_corner = models.CharField(max_length=12, choices=Corner.choices, default=Corner.BOTTOM_RIGHT)
+
+    analysis_status = models.CharField(max_length=10, choices=Analysis.choices, default=Analysis.PENDING)
+    analysis_progress = models.FloatField(default=0)
+    analysis_message = models.CharField(max_length=300, blank=True)
+    analysis_error = models.TextField(blank=True)
+    analysis_key = models.CharField(max_length=80, blank=True)
+    engine_version = models.CharField(max_length=20, blank=True)
+    info = models.JSONField(default=dict, blank=True)  # fps, frame_count, width, height, duration, has_audio
+    tracks = models.JSONField(default=list, blank=True)  # the engine's track summaries
+    fan_track = models.IntegerField(null=True, blank=True, help_text="The face track the fan replaces.")
+
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self.slug:
+            self.slug = self._unique_slug()
+        super().save(*args, **kwargs)
+
+    def _unique_slug(self) -> str:
+        base = slugify(self.title)[:100] or "ad"
+        slug, n = base, 2
+        while Template.objects.filter(slug=slug).exclude(pk=self.pk).exists():
+            slug, n = f"{base}-{n}", n + 1
+        return slug
+
+    def get_absolute_url(self) -> str:
+        return reverse("ads:personalise", args=[self.slug])
+
+    @property
+    def is_ready(self) -> bool:
+        return self.analysis_status == self.Analysis.READY and self.fan_track is not None
+
+    @property
+    def duration(self) -> float:
+        return float(self.info.get("duration", 0.0))
+
+    def track_ids(self) -> list[int]:
+        return [int(t["id"]) for t in self.tracks]
+
+    def request_analysis(self) -> None:
+        """Mark for (re-)analysis and enqueue it once the current transaction commits."""
+        from adstudio.ads.tasks import analyse_template
+
+        Template.objects.filter(pk=self.pk).update(
+            analysis_status=self.Analysis.PENDING, analysis_progress=0, analysis_message="", analysis_error=""
+        )
+        self.analysis_status = self.Analysis.PENDING
+        pk = self.pk
+        transaction.on_commit(lambda: analyse_template.delay(pk))
+
+    def claim_analysis(self) -> bool:
+        changed = Template.objects.filter(pk=self.pk).exclude(analysis_status=self.Analysis.ANALYSING).update(
+            analysis_status=self.Analysis.ANALYSING, analysis_progress=0
+        )
+        return changed == 1
+
+    def analysis_done(self, key: str, version: str, info: dict, tracks: list[dict], poster: str) -> None:
+        self.analysis_status = self.Analysis.READY
+        self.analysis_progress = 1.0
+        self.analysis_key, self.engine_version = key, version
+        self.info, self.tracks = info, tracks
+        self.analysis_message = f"{len(tracks)} face track(s) found"
+        self.analysis_error = ""
+        if self.fan_track not in self.track_ids():
+            self.fan_track = tracks[0]["id"] if tracks else None
+        if poster:
+            self.poster.name = poster
+        self.save()
+
+    def analysis_failed(self, message: str, error: str) -> None:
+        self.analysis_status = self.Analysis.FAILED
+        self.analysis_message = message[:300]
+        self.analysis_error = error
+        self.save(update_fields=["analysis_status", "analysis_message", "analysis_error", "updated_at"])
+
+
+class RenderQuerySet(models.QuerySet["Render"]):
+    def active(self) -> RenderQuerySet:
+        return self.filter(state__in=[Render.State.QUEUED, Render.State.RUNNING])
+
+    def claim(self, pk: int, worker: str) -> Render | None:
+        """Take the render for this worker, or return None if someone else has it or it has ended.
+
+        A running render whose heartbeat went silent (its worker died; the broker redelivered the task
+        under acks_late) may be taken over; a live one may not, so a duplicate delivery does nothing.
+        """
+        now = timezone.now()
+        stale = now - timedelta(seconds=settings.RENDER_STALE_AFTER)
+        claimable = Q(state=Render.State.QUEUED) | Q(state=Render.State.RUNNING, heartbeat_at__lt=stale)
+        changed = self.filter(claimable, pk=pk).update(
+            state=Render.State.RUNNING,
+            stage="prepare",
+            message=STAGE_WORDS["prepare"],
+            worker=worker[:100],
+            attempts=F("attempts") + 1,
+            started_at=now,
+            heartbeat_at=now,
+        )
+        return self.get(pk=pk) if changed else None
+
+
+class Render(models.Model):
+    class State(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+        CANCELLED = "cancelled"
+
+    FINAL_STATES = (State.DONE, State.FAILED, State.CANCELLED)
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    share_token = models.CharField(max_length=64, unique=True, default=new_share_token, editable=False)
+    template = models.ForeignKey(Template, on_delete=models.CASCADE, related_name="renders")
+    owner_session = models.CharField(max_length=64, db_index=True, blank=True)
+    name = models.CharField(max_length=80, blank=True)
+    selfie = models.FileField(upload_to="selfies/", blank=True)
+    consent_at = models.DateTimeField(null=True, blank=True)
+
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED, db_index=True)
+    stage = models.CharField(max_length=20, default="queued")
+    progress = models.FloatField(default=0)
+    message = models.CharField(max_length=300, default=STAGE_WORDS["queued"])
+    error = models.TextField(blank=True)
+    worker = models.CharField(max_length=100, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+
+    video = models.FileField(upload_to="renders/", blank=True)
+    poster = models.FileField(upload_to="renders/", blank=True)
+    views = models.PositiveIntegerField(default=0)
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = RenderQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.template} for {self.name or 'a fan'} ({self.state})"
+
+    @property
+    def group_name(self) -> str:
+        return f"render_{self.public_id.hex}"
+
+    @property
+    def is_final(self) -> bool:
+        return self.state in self.FINAL_STATES
+
+    def get_absolute_url(self) -> str:
+        return reverse("ads:render", args=[self.public_id])
+
+    def share_url(self) -> str:
+        return reverse("ads:share", args=[self.share_token])
+
+    def owned_by(self, session_key: str | None) -> bool:
+        return bool(session_key) and secrets.compare_digest(self.owner_session, session_key or "")
+
+    def payload(self) -> dict[str, Any]:
+        """What the render page and its WebSocket need to draw the true current state."""
+        data: dict[str, Any] = {
+            "id": str(self.public_id),
+            "state": self.state,
+            "stage": self.stage,
+            "progress": round(self.progress, 4),
+            "message": self.message,
+        }
+        if self.state == self.State.DONE:
+            data["share_url"] = self.share_url()
+            data["video_url"] = reverse("ads:share_video", args=[self.share_token])
+            data["poster_url"] = reverse("ads:share_poster", args=[self.share_token])
+        return data
+
+    def enqueue(self) -> None:
+        from adstudio.ads.tasks import render_ad
+
+        pk = self.pk
+        transaction.on_commit(lambda: render_ad.delay(pk))
+
+    def record_progress(self, stage: str, fraction: float) -> bool:
+        """Save progress while the render is still ours to run; False means it was cancelled or deleted."""
+        self.stage, self.progress = stage, fraction
+        self.message = STAGE_WORDS.get(stage, self.message)
+        changed = Render.objects.filter(pk=self.pk, state=self.State.RUNNING).update(
+            stage=stage, progress=fraction, message=self.message, heartbeat_at=timezone.now()
+        )
+        return changed == 1
+
+    def _end(self, state: str, message: str, error: str = "", **fields: Any) -> bool:
+        """Move a running or queued render to a final state, once. Returns False if it had already ended."""
+        now = timezone.now()
+        values = {"state": state, "message": message[:300], "error": error, "finished_at": now, **fields}
+        changed = Render.objects.filter(pk=self.pk).exclude(state__in=self.FINAL_STATES).update(**values)
+        if changed:
+            for key, value in values.items():
+                setattr(self, key, value)
+        return changed == 1
+
+    def finish(self, video_name: str, poster_name: str) -> bool:
+        return self._end(
+            self.State.DONE, STAGE_WORDS["done"], stage="done", progress=1.0, video=video_name, poster=poster_name
+        )
+
+    def fail(self, user_message: str, error: str) -> bool:
+        return self._end(self.State.FAILED, user_message, error)
+
+    def cancel(self) -> bool:
+        return self._end(self.State.CANCELLED, "Cancelled")
+
+    def erase_selfie(self) -> None:
+        """Fans' faces are kept only while their render runs."""
+        if self.selfie:
+            self.selfie.delete(save=False)
+        Render.objects.filter(pk=self.pk).update(selfie="")
+        self.selfie.name = ""
+
+    def delete_outputs(self) -> None:
+        for field in (self.video, self.poster):
+            if field:
+                field.storage.delete(field.name)

@@ -1,0 +1,35 @@
+"""One task per job, taking an id. Safe to run twice: the row is claimed before any work."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+
+from adstudio.ads import jobs
+from adstudio.ads.models import Render, Template
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    time_limit=settings.RENDER_TIME_LIMIT,
+    soft_time_limit=settings.RENDER_TIME_LIMIT - 30,
+    queue="renders",
+)
+def render_ad(render_pk: int, worker: str = "") -> str:
+    from celery import current_task
+
+    hostname = worker or (current_task.request.hostname if current_task else "") or "unknown"
+    render = Render.objects.claim(render_pk, hostname)
+    if render is None:
+        return "not claimed"  # already done, cancelled, deleted, or alive in another worker
+    return jobs.run_render(render).state
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, time_limit=3 * 3600, queue="analysis")
+def analyse_template(template_pk: int) -> str:
+    template = Template.objects.filter(pk=template_pk).first()
+    if template is None or not template.claim_analysis():
+        return "not claimed"
+    template.refresh_from_db()
+    return jobs.run_analysis(template).analysis_status

@@ -1,0 +1,12 @@
+"""The Celery app. Workers: `celery -A adstudio worker -Q renders,analysis` (with REDIS_URL set)."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "adstudio.settings")
+
+app = Celery("adstudio")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.task_routes = {"adstudio.ads.tasks.analyse_template": {"queue": "analysis"}}
+app.autodiscover_tasks()

@@ -1,0 +1,33 @@
+"""The embedded worker: a real Celery worker on the in-memory broker, in a thread of the web process.
+
+It runs the same tasks through the same `.delay()` path as the separate workers of the Redis mode; it only
+saves a fresh machine from needing a broker.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from celery import Celery
+from celery.worker import WorkController
+
+log = logging.getLogger(__name__)
+
+
+def start_embedded_worker(app: Celery, queues: tuple[str, ...] = ("renders", "analysis")) -> WorkController:
+    worker = WorkController(
+        app=app,
+        pool_cls="solo",
+        concurrency=1,
+        queues=list(queues),
+        hostname="embedded@localhost",
+        without_heartbeat=True,
+        without_mingle=True,
+        without_gossip=True,
+        loglevel="INFO",
+    )
+    thread = threading.Thread(target=worker.start, name="embedded-celery-worker", daemon=True)
+    thread.start()
+    log.info("embedded worker started in-process (no REDIS_URL): one render at a time")
+    return worker
