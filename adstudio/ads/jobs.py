@@ -99,7 +99,7 @@ def run_render(render_row: Render, extra_progress: ProgressCallback | None = Non
     except Cancelled:
         render_row.cancel()
     except BadInput as exc:
-        render_row.fail(exc.user_message, f"{exc.code}: {exc}")
+        render_row.fail(exc.user_message, f"{exc.code}: {exc}", exc.code)
     except (EngineError, OSError, Exception) as exc:  # noqa: BLE001 - every failure must end the render
         log.exception("render %s failed", render_row.pk)
         render_row.fail(SORRY, "".join(traceback.format_exception(exc))[-8000:])

@@ -177,6 +177,7 @@ class Render(models.Model):
     progress = models.FloatField(default=0)
     message = models.CharField(max_length=300, default=STAGE_WORDS["queued"])
     error = models.TextField(blank=True)
+    error_code = models.CharField(max_length=40, blank=True, help_text="The engine's reason, or 'internal'.")
     worker = models.CharField(max_length=100, blank=True)
     attempts = models.PositiveIntegerField(default=0)
 
@@ -259,8 +260,8 @@ class Render(models.Model):
             self.State.DONE, STAGE_WORDS["done"], stage="done", progress=1.0, video=video_name, poster=poster_name
         )
 
-    def fail(self, user_message: str, error: str) -> bool:
-        return self._end(self.State.FAILED, user_message, error)
+    def fail(self, user_message: str, error: str, code: str = "internal") -> bool:
+        return self._end(self.State.FAILED, user_message, error, error_code=code[:40])
 
     def cancel(self) -> bool:
         return self._end(self.State.CANCELLED, "Cancelled")

@@ -56,6 +56,7 @@ class Migration(migrations.Migration):
                 ('progress', models.FloatField(default=0)),
                 ('message', models.CharField(default='Waiting for a free studio', max_length=300)),
                 ('error', models.TextField(blank=True)),
+                ('error_code', models.CharField(blank=True, help_text="The engine's reason, or 'internal'.", max_length=40)),
                 ('worker', models.CharField(blank=True, max_length=100)),
                 ('attempts', models.PositiveIntegerField(default=0)),
                 ('video', models.FileField(blank=True, upload_to='renders/')),
