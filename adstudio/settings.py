@@ -128,6 +128,7 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+WHITENOISE_USE_FINDERS = DEBUG  # serve from static/ directly in development, no collectstatic needed
 # Media (template clips, renders) is served by our own views, which check access and support ranges.
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 MEDIA_URL = "/media/"
