@@ -103,6 +103,8 @@ else:
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 30,
             },
+            # A file, not shared-cache memory, so the worker thread and the test share real WAL locking.
+            "TEST": {"NAME": str(BASE_DIR / "var" / "test-adstudio.sqlite3")},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
