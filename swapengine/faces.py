@@ -20,8 +20,9 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from swapengine.errors import BadInput
 
 N_LANDMARKS = 478
-# Landmark width (ear to ear). Calibrated: an LFW 250x250 portrait measures 99 px, a 112x112 crop 82 px.
-MIN_FACE_PX = 90
+# Landmark width (ear to ear). Calibrated: scikit-image astronaut 92 px, an LFW 250x250 portrait 99 px,
+# the 112x112 face crop b07 82 px (too little texture for a sharp swap).
+MIN_FACE_PX = 88
 SELFIE_FACE_MAX_PX = 512
 # Variance of the Laplacian on the face normalised to NORM_FACE_PX wide (downscaling nearly every face,
 # so sensor noise and JPEG blocks average out). Calibrated on 12 real selfies: 898-28900; the
