@@ -106,8 +106,9 @@ def run_render(render_row: Render, extra_progress: ProgressCallback | None = Non
     finally:
         shutil.rmtree(work, ignore_errors=True)
         render_row.erase_selfie()
-        render_row.refresh_from_db()
-        publish(render_row)
+        if Render.objects.filter(pk=render_row.pk).exists():  # the fan may have deleted it meanwhile
+            render_row.refresh_from_db()
+            publish(render_row)
     return render_row
 
 
