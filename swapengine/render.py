@@ -1,0 +1,180 @@
+"""One fan's render: decode -> swap -> label -> encode, three stages joined by bounded queues.
+
+Decoding and encoding run in ffmpeg processes fed by two threads; the swap (and the progress callback,
+which may touch a database or raise Cancelled) runs in the calling thread. Bounded queues keep memory
+flat; the first failure anywhere stops all three, kills ffmpeg and removes partial files.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from swapengine import media
+from swapengine.analysis import TemplateAnalysis
+from swapengine.context import EngineContext
+from swapengine.errors import EngineError
+from swapengine.faces import analyse_selfie, load_image
+from swapengine.progress import Progress, ProgressCallback
+from swapengine.provenance import Label, LabelStamp, render_metadata
+from swapengine.swap import FaceSwapper
+from swapengine.tracks import FaceTrack
+
+STAGES = {"prepare": (0.0, 0.05), "swap": (0.05, 0.97), "finish": (0.97, 1.0)}
+QUEUE_FRAMES = 6
+# Every frame alive at once (both queues, one in each stage, one being read into) needs its own buffer.
+READER_RING = 2 * QUEUE_FRAMES + 6
+_POLL_S = 0.1
+
+
+@dataclass
+class RenderRequest:
+    clip: Path
+    analysis: TemplateAnalysis
+    track_id: int
+    selfie: Path
+    out_video: Path
+    out_poster: Path
+    render_id: str
+    label: Label
+
+
+@dataclass
+class RenderResult:
+    frames: int
+    duration: float
+    seconds: float
+    poster_frame: int
+
+
+class _Stop(Exception):
+    """Raised inside a worker thread when another stage failed, so its `with` blocks clean up."""
+
+
+class _Pipeline:
+    """The shared stop flag and first error of the three stages."""
+
+    def __init__(self) -> None:
+        self.stop = threading.Event()
+        self.errors: list[BaseException] = []
+
+    def fail(self, exc: BaseException) -> None:
+        if not isinstance(exc, _Stop):
+            self.errors.append(exc)
+        self.stop.set()
+
+    def put(self, q: queue.Queue[tuple[int, np.ndarray] | None], item: tuple[int, np.ndarray] | None) -> None:
+        while True:
+            if self.stop.is_set():
+                raise _Stop
+            try:
+                q.put(item, timeout=_POLL_S)
+                return
+            except queue.Full:
+                continue
+
+    def get(self, q: queue.Queue[tuple[int, np.ndarray] | None]) -> tuple[int, np.ndarray] | None:
+        while True:
+            if self.stop.is_set():
+                raise _Stop
+            try:
+                return q.get(timeout=_POLL_S)
+            except queue.Empty:
+                continue
+
+    def thread(self, target: Callable[[], None], name: str) -> threading.Thread:
+        def run() -> None:
+            try:
+                target()
+            except BaseException as exc:  # noqa: BLE001 - handed to the calling thread
+                self.fail(exc)
+
+        worker = threading.Thread(target=run, name=name, daemon=True)
+        worker.start()
+        return worker
+
+
+def poster_index(track: FaceTrack) -> int:
+    """The tracked frame nearest the middle of the track: the fan's face is certainly swapped there."""
+    middle = (track.start + track.end) / 2
+    return int(track.frames[int(np.argmin(np.abs(track.frames.astype(np.float64) - middle)))])
+
+
+def render(req: RenderRequest, ctx: EngineContext, progress: ProgressCallback | None = None) -> RenderResult:
+    started = time.monotonic()
+    report = Progress(progress, STAGES)
+    report.report("prepare", 0.0)
+    info = req.analysis.info
+    track = req.analysis.track(req.track_id)
+    image = load_image(req.selfie)
+    report.report("prepare", 0.3)
+    swapper = FaceSwapper(analyse_selfie(image, ctx.analyzer))
+    stamp = LabelStamp(req.label, info.width, info.height)
+    tags = render_metadata(req.render_id, req.analysis.key)
+    wanted_poster = poster_index(track)
+    report.report("prepare", 1.0)
+
+    pipe = _Pipeline()
+    decoded: queue.Queue[tuple[int, np.ndarray] | None] = queue.Queue(maxsize=QUEUE_FRAMES)
+    finished: queue.Queue[tuple[int, np.ndarray] | None] = queue.Queue(maxsize=QUEUE_FRAMES)
+    written = [0]
+
+    def read() -> None:
+        with media.FrameReader(req.clip, info, ring=READER_RING) as reader:
+            for index, frame in enumerate(reader):
+                pipe.put(decoded, (index, frame))
+        pipe.put(decoded, None)
+
+    def write() -> None:
+        audio = req.clip if info.has_audio else None
+        with media.FrameWriter(req.out_video, info, audio_source=audio, metadata=tags) as writer:
+            while (item := pipe.get(finished)) is not None:
+                writer.write(item[1])
+            written[0] = writer.frames
+
+    threads = [pipe.thread(read, "render-decode"), pipe.thread(write, "render-encode")]
+    poster: np.ndarray | None = None
+    try:
+        while (item := pipe.get(decoded)) is not None:
+            index, frame = item
+            landmarks = track.landmarks_at(index)
+            if landmarks is not None:
+                frame = swapper.apply(frame, landmarks)
+            stamp.apply(frame)
+            if index == wanted_poster:
+                poster = frame.copy()
+            pipe.put(finished, (index, frame))
+            report.report("swap", (index + 1) / max(info.frame_count, 1))
+        pipe.put(finished, None)
+    except BaseException as exc:
+        pipe.fail(exc)
+    for worker in threads:
+        worker.join()
+    if pipe.errors:
+        req.out_video.unlink(missing_ok=True)
+        raise pipe.errors[0]
+
+    try:
+        if written[0] != info.frame_count:
+            raise EngineError(f"wrote {written[0]} frames, the template has {info.frame_count}")
+        if poster is None:
+            raise EngineError(f"poster frame {wanted_poster} never reached the swap stage")
+        report.report("finish", 0.0)
+        media.encode_jpeg(poster, req.out_poster)
+        report.report("finish", 1.0)
+    except BaseException:
+        req.out_video.unlink(missing_ok=True)
+        req.out_poster.unlink(missing_ok=True)
+        raise
+    return RenderResult(
+        frames=written[0],
+        duration=written[0] / info.fps,
+        seconds=time.monotonic() - started,
+        poster_frame=wanted_poster,
+    )
