@@ -1,0 +1,5 @@
+import sys
+
+from swapengine.cli import main
+
+sys.exit(main())
