@@ -24,6 +24,37 @@ _PULL = {10: 0.38, 338: 0.36, 109: 0.36, 297: 0.32, 67: 0.32, 332: 0.26, 103: 0.
 OVAL_PULL = np.array([_PULL.get(i, 0.0) for i in FACE_OVAL], dtype=np.float64)[:, None]
 
 
+def _smoothstep(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    t = np.clip((x - lo) / (hi - lo), 0.0, 1.0)
+    return t * t * (3 - 2 * t)
+
+
+def shape_weights(points: np.ndarray, strength: float) -> np.ndarray:
+    """How much of the fan's own face shape each landmark takes: eyes, brows and nose fully, fading to
+    nothing at the face outline (the template's head keeps its silhouette) and at the lips (the
+    template's mouth interior is kept, so the lips must stay around it)."""
+    import mediapipe as mp
+
+    lips = sorted({i for edge in mp.solutions.face_mesh.FACEMESH_LIPS for i in edge})
+    xy = points[:N_MESH, :2]
+    width = float(np.ptp(xy[:, 0])) or 1.0
+    d_oval = np.linalg.norm(xy[:, None] - xy[list(FACE_OVAL)][None], axis=2).min(axis=1) / width
+    d_lips = np.linalg.norm(xy[:, None] - xy[lips][None], axis=2).min(axis=1) / width
+    return (strength * _smoothstep(d_oval, 0.0, 0.12) * _smoothstep(d_lips, 0.02, 0.1))[:, None]
+
+
+def _similarity(src: np.ndarray, dst: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+    """Least-squares scale, rotation and translation taking src points onto dst (Umeyama)."""
+    ms, md = src.mean(axis=0), dst.mean(axis=0)
+    a, b = src - ms, dst - md
+    u, sv, vt = np.linalg.svd(b.T @ a)
+    d = np.ones(len(sv))
+    d[-1] = np.sign(np.linalg.det(u @ vt))
+    rot = u @ np.diag(d) @ vt
+    scale = float((sv * d).sum() / max((a * a).sum(), 1e-9))
+    return scale, rot, md - scale * ms @ rot.T
+
+
 def blend_outline(points: np.ndarray) -> np.ndarray:
     """The face oval with its forehead lowered: where the selfie is allowed to show."""
     oval = points[list(FACE_OVAL), :2]
@@ -75,9 +106,11 @@ def _multiband(a: np.ndarray, b: np.ndarray, mask: np.ndarray, levels: int) -> n
 class FaceSwapper:
     """Holds everything about the selfie that does not change from frame to frame."""
 
-    def __init__(self, selfie: SelfieFace, margin: float = 0.12) -> None:
+    def __init__(self, selfie: SelfieFace, margin: float = 0.12, shape_strength: float = 1.0) -> None:
         self.triangles = mesh_triangles()
         lm = selfie.landmarks
+        self._selfie_3d = lm[:N_MESH].astype(np.float64)
+        self._shape_w = shape_weights(self._selfie_3d, shape_strength)
         h, w = selfie.image.shape[:2]
         x0, y0 = lm[:, :2].min(axis=0)
         x1, y1 = lm[:, :2].max(axis=0)
@@ -99,7 +132,7 @@ class FaceSwapper:
         """Return a copy of frame with the selfie face on the target; pixels outside the oval are kept."""
         out = frame.copy()
         fh, fw = frame.shape[:2]
-        tgt = target_landmarks[:N_MESH].astype(np.float64)
+        tgt = self.reshape(target_landmarks[:N_MESH].astype(np.float64))
         oval = tgt[list(FACE_OVAL), :2]
         fx0, fy0 = oval.min(axis=0)
         fx1, fy1 = oval.max(axis=0)
@@ -133,6 +166,13 @@ class FaceSwapper:
         result = np.where(keep, np.clip(blended, 0, 255), crop).astype(np.uint8)
         out[y0:y1, x0:x1] = result
         return out
+
+    def reshape(self, tgt: np.ndarray) -> np.ndarray:
+        """Target landmarks with the fan's proportions: the selfie's 3D mesh is posed like the target
+        (similarity fit) and the inner features move towards it, so identity survives the warp."""
+        scale, rot, shift = _similarity(self._selfie_3d, tgt)
+        posed = scale * self._selfie_3d @ rot.T + shift
+        return tgt + (posed - tgt) * self._shape_w
 
     def _rasterise(self, shape: tuple[int, int], pts: np.ndarray, depth: np.ndarray) -> np.ndarray:
         """Triangle id + 1 per pixel; far triangles first so near ones overwrite them; back faces culled."""
