@@ -277,3 +277,14 @@ class Render(models.Model):
         for field in (self.video, self.poster):
             if field:
                 field.storage.delete(field.name)
+
+    def discard(self) -> None:
+        """The fan's (or an admin's) delete: stop it if it runs, then remove its files and the row."""
+        if not self.cancel():
+            try:
+                self.refresh_from_db()  # it may have finished a moment ago; its outputs are now on the row
+            except Render.DoesNotExist:
+                return  # someone else deleted it first
+        self.delete_outputs()
+        self.erase_selfie()
+        self.delete()

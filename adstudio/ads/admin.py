@@ -1,0 +1,147 @@
+"""Admin for templates (upload, analysis, the fan's face, publishing) and renders (watch, clean up)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+
+from adstudio.ads.forms import TemplateAdminForm
+from adstudio.ads.models import Render, Template
+
+
+@admin.register(Template)
+class TemplateAdmin(admin.ModelAdmin):
+    form = TemplateAdminForm
+    list_display = ["title", "analysis_status", "published", "fan_track", "renders_count", "created_at"]
+    list_filter = ["published", "analysis_status"]
+    search_fields = ["title", "slug"]
+    readonly_fields = [
+        "analysis_status", "analysis_progress", "analysis_message", "analysis_error",
+        "clip_info", "face_tracks", "analysis_key", "engine_version",
+    ]
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "clip", "poster", "label_corner", "published"]}),
+        ("The fan's face", {"fields": ["face_tracks", "fan_track"]}),
+        ("Analysis", {"fields": [
+            "analysis_status", "analysis_progress", "analysis_message", "analysis_error",
+            "clip_info", "analysis_key", "engine_version",
+        ]}),
+    ]
+    actions = ["publish", "unpublish", "reanalyse"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Template]:
+        return super().get_queryset(request).annotate(renders_total=Count("renders"))
+
+    @admin.display(description="Renders", ordering="renders_total")
+    def renders_count(self, obj: Template) -> int:
+        return getattr(obj, "renders_total", 0)
+
+    @admin.display(description="Clip")
+    def clip_info(self, obj: Template) -> str:
+        return json.dumps(obj.info, indent=1, sort_keys=True) if obj.info else "Not analysed yet."
+
+    @admin.display(description="Faces found")
+    def face_tracks(self, obj: Template) -> SafeString | str:
+        if not obj.pk or not obj.tracks:
+            return "None yet: they appear here once the clip is analysed."
+        fps = float(obj.info.get("fps") or 0)
+        rows = []
+        for track in obj.tracks:
+            seconds = f"{track['start'] / fps:.1f}-{track['end'] / fps:.1f} s" if fps else ""
+            chosen = " (the fan's face)" if track["id"] == obj.fan_track else ""
+            rows.append((
+                reverse("ads:track_thumbnail", args=[obj.slug, track["id"]]),
+                track["id"], track["id"], chosen, track["start"], track["end"], seconds,
+            ))
+        items = format_html_join(
+            "",
+            '<li><img src="{}" alt="Face track {}" height="96" loading="lazy"> '
+            "<span>Track {}{}: frames {}-{} {}</span></li>",
+            rows,
+        )
+        return format_html('<ul class="face-tracks" style="list-style:none;padding:0">{}</ul>', items)
+
+    def save_model(self, request: HttpRequest, obj: Template, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if "clip" in form.changed_data:
+            obj.request_analysis()  # enqueued when the admin's transaction commits
+            self.message_user(request, "The clip is being analysed; the faces appear here when it is done.")
+
+    def delete_model(self, request: HttpRequest, obj: Template) -> None:
+        for render in obj.renders.all():
+            render.discard()  # the cascade would leave the fans' videos on disk
+        obj.clip.delete(save=False)
+        obj.delete()
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Template]) -> None:
+        for template in queryset:
+            self.delete_model(request, template)
+
+    @admin.action(description="Publish selected templates (analysed ones only)")
+    def publish(self, request: HttpRequest, queryset: QuerySet[Template]) -> None:
+        ready = [t.pk for t in queryset if t.is_ready]
+        Template.objects.filter(pk__in=ready).update(published=True)
+        skipped = queryset.count() - len(ready)
+        self.message_user(request, f"Published {len(ready)} template(s).")
+        if skipped:
+            warning = f"{skipped} template(s) not published: not analysed or no face chosen."
+            self.message_user(request, warning, messages.WARNING)
+
+    @admin.action(description="Unpublish selected templates")
+    def unpublish(self, request: HttpRequest, queryset: QuerySet[Template]) -> None:
+        count = queryset.update(published=False)
+        self.message_user(request, f"Unpublished {count} template(s).")
+
+    @admin.action(description="Analyse selected templates again")
+    def reanalyse(self, request: HttpRequest, queryset: QuerySet[Template]) -> None:
+        templates = list(queryset)
+        for template in templates:
+            template.request_analysis()
+        self.message_user(request, f"Queued {len(templates)} template(s) for analysis.")
+
+
+@admin.register(Render)
+class RenderAdmin(admin.ModelAdmin):
+    list_display = ["public_id", "state", "template", "name", "percent", "created_at", "views"]
+    list_filter = ["state", "template"]
+    search_fields = ["name", "public_id", "share_token"]
+    list_select_related = ["template"]
+    date_hierarchy = "created_at"
+    actions = ["requeue"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Render | None = None) -> list[str]:
+        return [f.name for f in Render._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # renders come from fans' selfies, never from the admin
+
+    @admin.display(description="Progress", ordering="progress")
+    def percent(self, obj: Render) -> str:
+        return f"{obj.progress * 100:.0f}%"
+
+    @admin.action(description="Queue again (stuck in 'queued' only)")
+    def requeue(self, request: HttpRequest, queryset: QuerySet[Render]) -> None:
+        stuck = list(queryset.filter(state=Render.State.QUEUED))
+        for render in stuck:
+            render.enqueue()
+        self.message_user(request, f"Queued {len(stuck)} render(s) again.")
+        if len(stuck) < queryset.count():
+            self.message_user(
+                request,
+                "Only queued renders can be queued again: selfies are erased when a render ends.",
+                messages.WARNING,
+            )
+
+    def delete_model(self, request: HttpRequest, obj: Render) -> None:
+        obj.discard()  # cancels it if running and removes its files with the row
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Render]) -> None:
+        for render in queryset:
+            render.discard()

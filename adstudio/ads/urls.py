@@ -1,0 +1,17 @@
+from django.urls import path
+
+from adstudio.ads import views
+
+app_name = "ads"
+urlpatterns = [
+    path("", views.catalog, name="catalog"),
+    path("t/<slug:slug>/", views.personalise, name="personalise"),
+    path("t/<slug:slug>/poster", views.template_poster, name="template_poster"),
+    path("t/<slug:slug>/tracks/<int:track_id>.jpg", views.track_thumbnail, name="track_thumbnail"),
+    path("r/<uuid:public_id>/", views.render_page, name="render"),
+    path("r/<uuid:public_id>/delete/", views.render_delete, name="render_delete"),
+    # Share tokens are secrets.token_urlsafe: letters, digits, "-" and "_", which the slug converter takes.
+    path("a/<slug:token>/", views.share, name="share"),
+    path("a/<slug:token>/video.mp4", views.share_video, name="share_video"),
+    path("a/<slug:token>/poster.jpg", views.share_poster, name="share_poster"),
+]
