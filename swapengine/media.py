@@ -157,6 +157,9 @@ def parse_report(report: str, path: Path | str) -> VideoInfo:
 
 def _video_filter(info: VideoInfo) -> str:
     # ffmpeg has already autorotated when this runs; crop (not scale) keeps pixels exact for odd sizes.
+    # `-fps_mode cfr` beside it matters too: when the picture starts later than the sound, ffmpeg repeats
+    # the first frame from the file's start, which keeps the template's audio in sync; the null muxer
+    # used for counting would otherwise skip that padding and count fewer frames than the reader yields.
     return f"fps={info.fps_text},crop={info.width}:{info.height}:0:0"
 
 
@@ -165,7 +168,7 @@ def decode_argv(path: Path | str, info: VideoInfo) -> list[str]:
         ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error",
         "-i", str(path),
         "-map", "0:v:0", "-an", "-sn", "-dn",
-        "-vf", _video_filter(info),
+        "-vf", _video_filter(info), "-fps_mode", "cfr",
         "-f", "rawvideo", "-pix_fmt", "bgr24", "pipe:1",
     ]
 
@@ -176,7 +179,7 @@ def count_argv(path: Path | str, info: VideoInfo) -> list[str]:
         ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats",
         "-i", str(path),
         "-map", "0:v:0", "-an", "-sn", "-dn",
-        "-vf", _video_filter(info),
+        "-vf", _video_filter(info), "-fps_mode", "cfr",
         "-f", "null", "-",
     ]
 

@@ -34,6 +34,9 @@ def clips(carphone_clip: Path, tmp_path_factory: pytest.TempPathFactory) -> dict
     # first 60 frames at 30 fps, the rest at 15 fps: 2 s + 4 s
     ff("-i", src, "-vf", "setpts='if(lt(N,60),N,60+(N-60)*2)/(30*TB)'", "-fps_mode", "vfr", *x264,
        str(d / "vfr.mp4"))
+    # the picture starts 0.5 s after the sound, as in phone and web clips whose edit lists were trimmed
+    ff("-itsoffset", "0.5", "-i", src, "-f", "lavfi", "-i", "sine=frequency=440:duration=4.5",
+       "-map", "0:v", "-map", "1:a", *x264, "-c:a", "aac", str(d / "late_video.mp4"))
     ff("-i", src, "-frames:v", "1", "-f", "image2", str(d / "picture.png"))
     (d / "picture.mp4").write_bytes((d / "picture.png").read_bytes())
     (d / "notes.mp4").write_text("these are my holiday notes, not a video\n")
@@ -76,7 +79,7 @@ def test_decode_argv_is_exact() -> None:
     assert media.decode_argv(Path("/in/clip.mov"), info) == [
         media.ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error",
         "-i", "/in/clip.mov", "-map", "0:v:0", "-an", "-sn", "-dn",
-        "-vf", "fps=30000/1001,crop=720:1280:0:0",
+        "-vf", "fps=30000/1001,crop=720:1280:0:0", "-fps_mode", "cfr",
         "-f", "rawvideo", "-pix_fmt", "bgr24", "pipe:1",
     ]
 
@@ -148,6 +151,14 @@ def test_variable_frame_rate_is_normalised(clips: dict[str, Path]) -> None:
     assert read_all(clips["vfr"], info) == (info.frame_count, {(144, 176, 3)})
 
 
+def test_late_picture_is_padded_so_sound_stays_in_sync(clips: dict[str, Path]) -> None:
+    info = media.probe(clips["late_video"])
+    assert info.has_audio
+    # 0.5 s of the first picture repeated (15 frames at 29.97 fps) before carphone's 120 frames
+    assert 133 <= info.frame_count <= 137
+    assert read_all(clips["late_video"], info) == (info.frame_count, {(144, 176, 3)})
+
+
 @pytest.mark.parametrize("name,words", [
     ("notes", "could not read"), ("picture", "still picture"), ("empty", "empty"),
     ("truncated", "damaged or incomplete"), ("cut_before_moov", "could not read"),
@@ -186,7 +197,7 @@ def test_round_trip_keeps_length_audio_and_tags(talking_clip: Path, tmp_path: Pa
     assert atoms.index("moov") < atoms.index("mdat"), atoms
 
 
-@pytest.mark.parametrize("name", ["rotated", "odd", "vfr"])
+@pytest.mark.parametrize("name", ["rotated", "odd", "vfr", "late_video"])
 def test_round_trip_of_awkward_clips(clips: dict[str, Path], tmp_path: Path, name: str) -> None:
     info = media.probe(clips[name])
     out = tmp_path / "out.mp4"
@@ -195,7 +206,7 @@ def test_round_trip_of_awkward_clips(clips: dict[str, Path], tmp_path: Path, nam
             w.write(frame)
     again = media.probe(out)
     assert (again.width, again.height, again.frame_count) == (info.width, info.height, info.frame_count)
-    assert again.width % 2 == 0 and again.height % 2 == 0 and not again.has_audio
+    assert again.width % 2 == 0 and again.height % 2 == 0 and again.has_audio == info.has_audio
     assert again.rotation == 0
 
 
