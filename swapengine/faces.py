@@ -260,8 +260,9 @@ def analyse_selfie(image_bgr: np.ndarray, analyzer: FaceAnalyzer) -> SelfieFace:
         raise BadInput("This photo is too blurry. Hold the phone still, tap to focus on your face and try "
                        "again.", "too_blurry")
     image, landmarks = image_bgr, main.landmarks
-    if quality["face_px"] > SELFIE_FACE_MAX_PX:
-        s = SELFIE_FACE_MAX_PX / quality["face_px"]
+    extent = float(np.ptp(main.landmarks[:, :2], axis=0).max())
+    if extent > SELFIE_FACE_MAX_PX:
+        s = SELFIE_FACE_MAX_PX / extent
         image = cv2.resize(image_bgr, None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
         landmarks = main.landmarks * np.float32(s)
     x0, y0 = landmarks[:, :2].min(axis=0)
