@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
 
@@ -25,7 +26,7 @@ CONSENT_LABEL = "This is my face, or I have the person's permission to use it"
 
 
 def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):.0f} MB"
+    return str(filesizeformat(size)).replace("\xa0", " ")
 
 
 def check_image(upload: UploadedFile, max_bytes: int, max_pixels: int) -> str:

@@ -59,10 +59,12 @@ def test_form_page_has_accessible_fields(client) -> None:
 
 
 @pytest.mark.parametrize("fmt,ext", [("JPEG", ".jpg"), ("PNG", ".png"), ("WEBP", ".webp")])
-def test_valid_post_creates_and_enqueues_one_render(client, django_capture_on_commit_callbacks, fmt, ext) -> None:
+def test_valid_post_creates_and_enqueues_one_render(
+    client, django_capture_on_commit_callbacks, fmt: str, ext: str
+) -> None:
     template = make_template()
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        response = post(client, template, image_bytes(fmt), filename="../../etc/My Photo.gif", name="  Asha  ")
+        response = post(client, template, image_bytes(fmt), filename="../etc/My Photo.gif", name="  Asha  ")
     render = Render.objects.get()
     assert response.status_code == 302 and response["Location"] == render.get_absolute_url()
     assert len(callbacks) == 1  # render_ad.delay, after commit; not run here (no engine in view tests)

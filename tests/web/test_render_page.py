@@ -32,7 +32,8 @@ def finished(render: Render, media: Path) -> Render:
     folder.mkdir(parents=True)
     (folder / "ad.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42 video")
     (folder / "poster.jpg").write_bytes(b"\xff\xd8\xff poster")
-    assert render.finish(f"renders/{render.public_id.hex}/ad.mp4", f"renders/{render.public_id.hex}/poster.jpg")
+    name = f"renders/{render.public_id.hex}"
+    assert render.finish(f"{name}/ad.mp4", f"{name}/poster.jpg")
     return render
 
 
