@@ -166,3 +166,38 @@ def test_encoder_failure_stops_the_pipeline(
         render(req, ctx)
     assert "missing_dir" in caught.value.stderr
     assert threading.active_count() == threads_before
+
+
+def test_real_clip_other_person_untouched(shared_media: Path, ctx: EngineContext, tmp_path: Path) -> None:
+    """Hamilton clip: its picture starts 0.84 s after its sound, and it holds two tracked people."""
+    clip = shared_media / "templates_multi" / "m01_fr_short_hamilton.mp4"
+    selfie = shared_media / "selfies" / "s04_fr_rose_leslie.jpg"
+    analysis = analyse_template(clip, ctx.cache_root, ctx)
+    assert len(analysis.tracks) >= 2
+    chosen, other = analysis.tracks[1], analysis.tracks[0]
+    req = request(clip, analysis, selfie, tmp_path, track_id=chosen.id)
+    result = render(req, ctx)
+    print(f"\nhamilton 640x360: {result.frames / result.seconds:.1f} fps (prepare included)")
+    info = analysis.info
+    out = media.probe(req.out_video)
+    assert out.frame_count == info.frame_count and out.duration == pytest.approx(info.duration)
+    assert out.has_audio
+
+    def centre(track_boxes: np.ndarray, row: int) -> tuple[slice, slice]:
+        x0, y0, x1, y1 = track_boxes[row]
+        dx, dy = (x1 - x0) / 4, (y1 - y0) / 4
+        return slice(int(max(y0 + dy, 0)), int(y1 - dy)), slice(int(max(x0 + dx, 0)), int(x1 - dx))
+
+    changed_other: list[float] = []
+    changed_chosen: list[float] = []
+    present = {other.id: set(other.frames.tolist()), chosen.id: set(chosen.frames.tolist())}
+    with media.FrameReader(clip, info) as before, media.FrameReader(req.out_video, out) as after:
+        for index, (old, new) in enumerate(zip(before, after, strict=True)):
+            for track, sink in ((other, changed_other), (chosen, changed_chosen)):
+                if index in present[track.id]:
+                    rows, cols = centre(track.boxes, int(np.searchsorted(track.frames, index)))
+                    sink.append(np.abs(new[rows, cols].astype(int) - old[rows, cols]).mean())
+    chosen_median, other_max = np.median(changed_chosen), max(changed_other)
+    print(f"face centre change: chosen median {chosen_median:.1f}, other max {other_max:.1f}")
+    assert other_max < 6, "the other person's face changed beyond re-encoding noise"
+    assert np.median(changed_chosen) > 2 * max(np.median(changed_other), 1.0), (changed_chosen, changed_other)
