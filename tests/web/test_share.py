@@ -77,6 +77,7 @@ def test_unfinished_renders_are_not_shared(client, state: str) -> None:
 def test_unknown_token_is_404_page(client) -> None:
     response = client.get("/a/not-a-real-token/")
     assert response.status_code == 404
+    assert "does not exist, or it was deleted" in response.content.decode()  # our 404 page, not a bare one
     assert client.get("/a/not-a-real-token/video.mp4").status_code == 404
 
 
