@@ -28,8 +28,9 @@ test: setup lint typecheck test-embedded test-services
 test-embedded: setup
 	$(PY) -m pytest -m "not services"
 
+# The web suite again on Postgres + Redis, and the end-to-end test with a separate worker process.
 test-services: setup
-	$(SERVICES_ENV) $(PY) -m pytest -m services
+	$(SERVICES_ENV) $(PY) -m pytest tests/web tests/e2e/test_services.py
 
 lint: setup
 	$(PY) -m ruff check .

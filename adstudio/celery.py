@@ -8,5 +8,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "adstudio.settings")
 
 app = Celery("adstudio")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.conf.task_routes = {"adstudio.ads.tasks.analyse_template": {"queue": "analysis"}}
+app.conf.task_routes = {
+    "adstudio.ads.tasks.render_ad": {"queue": "renders"},
+    "adstudio.ads.tasks.analyse_template": {"queue": "analysis"},
+}
 app.autodiscover_tasks()

@@ -91,22 +91,26 @@ TEMPLATES = [
 
 # Embedded default: SQLite in WAL mode so the in-process worker thread and the web server can both write.
 DATABASE_URL = env("DATABASE_URL", "")
+SQLITE_PATH = Path(env("SQLITE_PATH", str(BASE_DIR / "var" / "adstudio.sqlite3")))
+SQLITE_TEST_PATH = Path(env("SQLITE_TEST_PATH", str(BASE_DIR / "var" / "test-adstudio.sqlite3")))
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
 else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": Path(env("SQLITE_PATH", str(BASE_DIR / "var" / "adstudio.sqlite3"))),
+            "NAME": SQLITE_PATH,
             "OPTIONS": {
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 30,
             },
             # A file, not shared-cache memory, so the worker thread and the test share real WAL locking.
-            "TEST": {"NAME": str(BASE_DIR / "var" / "test-adstudio.sqlite3")},
+            "TEST": {"NAME": str(SQLITE_TEST_PATH)},
         }
     }
+    for _path in (SQLITE_PATH, SQLITE_TEST_PATH):
+        _path.parent.mkdir(parents=True, exist_ok=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -15,14 +15,13 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 
 import swapengine
+from adstudio.ads.models import Render, Template
 from swapengine.analysis import analyse_template
 from swapengine.context import EngineContext
 from swapengine.errors import BadInput, Cancelled, EngineError
 from swapengine.progress import ProgressCallback
 from swapengine.provenance import Label
 from swapengine.render import RenderRequest, render
-
-from adstudio.ads.models import Render, Template
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,6 @@ from adstudio.ads.models import Render, Template
     reject_on_worker_lost=True,
     time_limit=settings.RENDER_TIME_LIMIT,
     soft_time_limit=settings.RENDER_TIME_LIMIT - 30,
-    queue="renders",
 )
 def render_ad(render_pk: int, worker: str = "") -> str:
     from celery import current_task
@@ -26,7 +25,7 @@ def render_ad(render_pk: int, worker: str = "") -> str:
     return jobs.run_render(render).state
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True, time_limit=3 * 3600, queue="analysis")
+@shared_task(acks_late=True, reject_on_worker_lost=True, time_limit=3 * 3600)
 def analyse_template(template_pk: int) -> str:
     template = Template.objects.filter(pk=template_pk).first()
     if template is None or not template.claim_analysis():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,7 +69,7 @@ async def _watch(render: Render, cookie: bytes, timeout: float) -> list[dict]:
         while time.monotonic() < deadline:
             try:
                 message = await ws.receive_json_from(timeout=5)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 continue
             messages.append(message)
             if message["state"] in ("done", "failed", "cancelled"):

