@@ -1,0 +1,120 @@
+"""The operators' commands: real subprocesses, real engine, exit codes and output as scripts rely on them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def cli_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    base = tmp_path_factory.mktemp("cli")
+    env = {
+        **os.environ,
+        "SQLITE_PATH": str(base / "db.sqlite3"),
+        "MEDIA_ROOT": str(base / "media"),
+        "DJANGO_SETTINGS_MODULE": "adstudio.settings",
+    }
+    env.pop("DATABASE_URL", None)
+    env.pop("REDIS_URL", None)
+    run(env, "migrate", "--noinput", check=True)
+    return env
+
+
+def run(env: dict[str, str], *args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+    if check:
+        assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc
+
+
+def last_line(text: str) -> str:
+    return text.strip().splitlines()[-1]
+
+
+def error_lines(proc: subprocess.CompletedProcess[str]) -> list[str]:
+    """stderr without the progress bar and library chatter: what a person reads as the error."""
+    return [line for line in proc.stderr.splitlines() if line.startswith("CommandError")]
+
+
+@pytest.fixture(scope="module")
+def slug(cli_env: dict[str, str], talking_clip: Path) -> str:
+    proc = run(cli_env, "add_template", str(talking_clip), "--title", "CLI ad", "--publish", check=True)
+    return last_line(proc.stdout)
+
+
+def test_add_template_prints_slug_last(slug: str) -> None:
+    assert slug == "cli-ad"
+
+
+def test_render_writes_the_ad_and_prints_its_path(cli_env, slug, astronaut_jpg, tmp_path) -> None:
+    out = tmp_path / "ad.mp4"
+    proc = run(cli_env, "render", slug, "--selfie", str(astronaut_jpg), "--name", "Asha", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert last_line(proc.stdout) == str(out)
+    from swapengine.media import probe
+
+    assert probe(out).frame_count == 120 and probe(out).has_audio
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["no_face", "not_image", "bad_name", "unknown_slug", "missing_file"],
+)
+def test_render_bad_input_exits_2_with_one_line(cli_env, slug, astronaut_jpg, tmp_path, case) -> None:
+    selfie, name, target = str(astronaut_jpg), "Asha", slug
+    if case == "no_face":
+        import cv2
+
+        noise = np.random.default_rng(1).integers(0, 255, (480, 480, 3), dtype=np.uint8)
+        cv2.imwrite(str(tmp_path / "noise.jpg"), noise)
+        selfie = str(tmp_path / "noise.jpg")
+    elif case == "not_image":
+        (tmp_path / "notes.jpg").write_text("this is not a photo")
+        selfie = str(tmp_path / "notes.jpg")
+    elif case == "bad_name":
+        name = "Asha\x07"
+    elif case == "unknown_slug":
+        target = "no-such-ad"
+    else:
+        selfie = str(tmp_path / "absent.jpg")
+    out = tmp_path / "ad.mp4"
+    proc = run(cli_env, "render", target, "--selfie", selfie, "--name", name, "--out", str(out))
+    assert proc.returncode == 2, proc.stderr[-3000:]
+    assert len(error_lines(proc)) == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert not out.exists()
+
+
+def test_render_internal_failure_exits_1(cli_env, slug, astronaut_jpg, tmp_path) -> None:
+    broken = tmp_path / "ffmpeg"
+    broken.write_text("#!/bin/sh\necho 'ffmpeg: simulated crash' >&2\nexit 1\n")
+    broken.chmod(0o755)
+    env = {**cli_env, "IMAGEIO_FFMPEG_EXE": str(broken)}
+    out = tmp_path / "ad.mp4"
+    proc = run(env, "render", slug, "--selfie", str(astronaut_jpg), "--out", str(out))
+    assert proc.returncode == 1, proc.stderr[-3000:]
+    assert len(error_lines(proc)) == 1 and not out.exists()
+    assert "simulated crash" in proc.stderr  # the log keeps ffmpeg's own words for the operator
+
+
+@pytest.mark.parametrize("case", ["text_as_clip", "bad_track"])
+def test_add_template_bad_input_exits_2(cli_env, talking_clip, tmp_path, case) -> None:
+    if case == "text_as_clip":
+        clip = tmp_path / "clip.mp4"
+        clip.write_text("not a video")
+        args = [str(clip), "--title", "Broken"]
+    else:
+        args = [str(talking_clip), "--title", "Bad track", "--fan-track", "9"]
+    proc = run(cli_env, "add_template", *args)
+    assert proc.returncode == 2, proc.stderr[-3000:]
+    assert len(error_lines(proc)) == 1 and "Traceback" not in proc.stderr, proc.stderr
