@@ -23,6 +23,19 @@ class Journey:
     video: Path
 
 
+def publish_through_worker(clip: Path, title: str) -> Template:
+    """Upload a clip as an admin would; the worker analyses it; then publish it."""
+    from adstudio.ads.management.commands.add_template import add_template
+
+    template = add_template(clip, title)
+    template.request_analysis()
+    template = wait_for_analysis(template)
+    assert template.is_ready, template.analysis_error
+    template.published = True
+    template.save()
+    return template
+
+
 def wait_for_analysis(template: Template, timeout: float = 240) -> Template:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

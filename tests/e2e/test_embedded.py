@@ -7,10 +7,9 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
-from adstudio.ads.management.commands.add_template import add_template
 from adstudio.celery import app as celery_app
 from adstudio.worker import start_embedded_worker
-from tests.e2e.journey import assert_face_is_the_fans, assert_progress_in_order, make_ad, wait_for_analysis
+from tests.e2e.journey import assert_face_is_the_fans, assert_progress_in_order, make_ad, publish_through_worker
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -27,12 +26,7 @@ def embedded_worker(settings, tmp_path: Path):
 
 
 def test_selfie_to_shared_ad(embedded_worker, talking_clip: Path, astronaut_jpg: Path, tmp_path: Path) -> None:
-    template = add_template(talking_clip, "Car phone")
-    template.request_analysis()  # through the worker, like an admin upload
-    template = wait_for_analysis(template)
-    assert template.is_ready, template.analysis_error
-    template.published = True
-    template.save()
+    template = publish_through_worker(talking_clip, "Car phone")
 
     journey = make_ad(Client(), template, astronaut_jpg, tmp_path)
 
