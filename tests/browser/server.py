@@ -66,6 +66,9 @@ class LiveServer:
             "RENDER_WORK_DIR": str(media / "work"),
             "DJANGO_SUPERUSER_PASSWORD": ADMIN_PASSWORD,
             "PYTHONUNBUFFERED": "1",
+            # Every test renders from 127.0.0.1; the rate limits are tested elsewhere.
+            "RATE_RENDERS_PER_IP": "1000", "RATE_UPLOADS_PER_IP": "1000",
+            "RATE_RENDERS_PER_SESSION": "1000", "RATE_UPLOADS_PER_SESSION": "1000",
         })
         self._manage("migrate", "--noinput")
         users = self._manage("shell", "-c", "from django.contrib.auth.models import User; "

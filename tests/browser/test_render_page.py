@@ -1,0 +1,68 @@
+"""The render page tells the truth after a reload, fails plainly with a way back, and deletes for good."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import pytest
+
+from tests.browser.fan import seen, start_ad, wait_final
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="session")
+def faceless_jpg(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A bright, sharp photo with no face in it (scikit-image's coffee cup): passes upload, fails the render."""
+    from skimage import data
+
+    out = tmp_path_factory.mktemp("faceless") / "coffee.jpg"
+    cv2.imwrite(str(out), cv2.cvtColor(data.coffee(), cv2.COLOR_RGB2BGR))
+    return out
+
+
+def test_reload_mid_render_shows_the_true_state(phone, selfie_jpg: Path) -> None:
+    start_ad(phone, selfie_jpg)
+    phone.wait_for_function(
+        "document.getElementById('render').dataset.state === 'running' && document.getElementById('bar').value > 0"
+    )
+    before = int(phone.evaluate("document.getElementById('bar').value"))
+    phone.reload()
+    first = seen(phone)[0]  # drawn by the server, before the page's script had a message
+    if first["state"] == "running":
+        assert first["value"] >= before, (before, first)
+        assert first["stage"] in ("Checking your selfie", "Putting you in the ad", "Adding the finishing touches")
+    else:
+        assert first == {**first, "state": "done", "value": 100}, first
+    assert wait_final(phone) == "done"
+    assert phone.locator("#player").is_visible()
+    assert not phone.locator("#working").is_visible()
+
+
+def test_failed_render_says_why_and_offers_another_selfie(phone, faceless_jpg: Path) -> None:
+    start_ad(phone, faceless_jpg)
+    assert wait_final(phone) == "failed"
+    alert = phone.get_by_role("alert")
+    assert "could not find a face" in alert.text_content()
+    retry = phone.get_by_role("link", name="Try another selfie")
+    retry.focus()
+    phone.keyboard.press("Enter")
+    phone.wait_for_url("**/t/**")
+    assert phone.locator("input[type=file][name=selfie]").is_visible()
+
+
+def test_delete_removes_the_ad_and_its_share_link(phone, selfie_jpg: Path) -> None:
+    start_ad(phone, selfie_jpg)
+    assert wait_final(phone) == "done"
+    render_url = phone.url
+    share = phone.locator("#share-link").input_value()
+    video = share + "video.mp4"
+    assert phone.request.get(video, headers={"Range": "bytes=0-9"}).status == 206
+    phone.once("dialog", lambda dialog: dialog.accept())
+    phone.get_by_role("button", name="Delete this ad").click()
+    phone.wait_for_url(lambda url: "/r/" not in url)
+    assert "deleted" in phone.get_by_role("status").text_content()
+    assert phone.request.get(share).status == 404
+    assert phone.request.get(video).status == 404
+    assert phone.goto(render_url).status == 404
