@@ -4,6 +4,8 @@ import os
 
 from celery import Celery
 
+from adstudio.ads.recovery import connect_recovery
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "adstudio.settings")
 
 app = Celery("adstudio")
@@ -13,3 +15,4 @@ app.conf.task_routes = {
     "adstudio.ads.tasks.analyse_template": {"queue": "analysis"},
 }
 app.autodiscover_tasks()
+connect_recovery(app)  # re-enqueue renders a dead worker or a wiped broker lost

@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.conf import settings
 
-from adstudio.ads import jobs
+from adstudio.ads import jobs, recovery
 from adstudio.ads.models import Render, Template
 
 
@@ -22,6 +22,8 @@ def render_ad(render_pk: int, worker: str = "") -> str:
     render = Render.objects.claim(render_pk, hostname)
     if render is None:
         return "not claimed"  # already done, cancelled, deleted, or alive in another worker
+    if render.attempts > 1:  # taken over from a dead worker: its half-written scratch files go
+        recovery.clear_dead_attempts(render.public_id.hex, render.attempts)
     return jobs.run_render(render).state
 
 
@@ -32,3 +34,9 @@ def analyse_template(template_pk: int) -> str:
         return "not claimed"
     template.refresh_from_db()
     return jobs.run_analysis(template).analysis_status
+
+
+@shared_task(acks_late=True)
+def expire_renders() -> int:
+    """Hourly (Celery beat, or the embedded worker's timer): delete ads older than RENDER_TTL_DAYS."""
+    return Render.objects.expire()
