@@ -92,6 +92,10 @@ class Template(models.Model):
     def track_ids(self) -> list[int]:
         return [int(t["id"]) for t in self.tracks]
 
+    def asks_for(self) -> list[str]:
+        """What the fan gives, in words for the catalog: the personalise form's fields."""
+        return ["a selfie", "your name"]
+
     def request_analysis(self) -> None:
         """Mark for (re-)analysis and enqueue it once the current transaction commits."""
         from adstudio.ads.tasks import analyse_template

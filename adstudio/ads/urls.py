@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.catalog, name="catalog"),
     path("t/<slug:slug>/", views.personalise, name="personalise"),
     path("t/<slug:slug>/poster", views.template_poster, name="template_poster"),
+    path("t/<slug:slug>/preview.mp4", views.template_preview, name="template_preview"),
     path("t/<slug:slug>/tracks/<int:track_id>.jpg", views.track_thumbnail, name="track_thumbnail"),
     path("r/<uuid:public_id>/", views.render_page, name="render"),
     path("r/<uuid:public_id>/delete/", views.render_delete, name="render_delete"),

@@ -172,6 +172,20 @@ def template_poster(request: HttpRequest, slug: str) -> HttpResponseBase:
     return ranged_file_response(request, path, content_type, cache_control=cache)
 
 
+@require_safe
+def template_preview(request: HttpRequest, slug: str) -> HttpResponseBase:
+    """The template's own clip, for the catalog's muted hover preview: published, analysed ones only."""
+    template = get_object_or_404(Template, slug=slug, published=True)
+    if not template.is_ready or not template.clip:
+        raise Http404("No preview.")
+    try:
+        path = template.clip.path
+    except SuspiciousFileOperation:
+        raise Http404("No preview.") from None
+    content_type = mimetypes.guess_type(path)[0] or "video/mp4"
+    return ranged_file_response(request, path, content_type, cache_control={"public": True, "max_age": 3600})
+
+
 @staff_member_required
 @require_safe
 def track_thumbnail(request: HttpRequest, slug: str, track_id: int) -> HttpResponseBase:
