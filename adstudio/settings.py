@@ -61,6 +61,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "adstudio.ads.middleware.BodySizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -147,6 +148,7 @@ RENDER_WORK_DIR = Path(env("RENDER_WORK_DIR", str(MEDIA_ROOT / "work")))
 SELFIE_MAX_BYTES = envint("SELFIE_MAX_BYTES", str(15 * 1024 * 1024))
 SELFIE_MAX_PIXELS = envint("SELFIE_MAX_PIXELS", str(40_000_000))
 TEMPLATE_MAX_BYTES = envint("TEMPLATE_MAX_BYTES", str(500 * 1024 * 1024))
+REQUEST_MAX_BYTES = envint("REQUEST_MAX_BYTES", str(100 * 1024 * 1024))  # any other request body
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 NAME_MAX_LENGTH = envint("NAME_MAX_LENGTH", "40")
@@ -154,6 +156,17 @@ MAX_ACTIVE_RENDERS_PER_SESSION = envint("MAX_ACTIVE_RENDERS_PER_SESSION", "3")
 RENDER_TIME_LIMIT = envint("RENDER_TIME_LIMIT", "1800")  # seconds, hard limit of one render task
 RENDER_STALE_AFTER = envint("RENDER_STALE_AFTER", "120")  # a running render silent this long may be reclaimed
 PROGRESS_MIN_INTERVAL = float(envint("PROGRESS_MIN_INTERVAL_MS", "400")) / 1000
+RENDER_TTL_DAYS = envint("RENDER_TTL_DAYS", "30")  # rendered ads (files and rows) are deleted after this
+# Bytes of metadata (EXIF, XMP, ICC, text chunks) a photo may carry; selfies are stored without any of it.
+IMAGE_METADATA_MAX_BYTES = envint("IMAGE_METADATA_MAX_BYTES", str(1024 * 1024))
+
+# Rate limits, counted in the cache per client IP and per session over RATE_LIMIT_WINDOW seconds.
+# Uploads: every selfie post, accepted or not; renders: ads actually queued.
+RATE_LIMIT_WINDOW = envint("RATE_LIMIT_WINDOW", "600")
+RATE_UPLOADS_PER_IP = envint("RATE_UPLOADS_PER_IP", "60")
+RATE_UPLOADS_PER_SESSION = envint("RATE_UPLOADS_PER_SESSION", "20")
+RATE_RENDERS_PER_IP = envint("RATE_RENDERS_PER_IP", "30")
+RATE_RENDERS_PER_SESSION = envint("RATE_RENDERS_PER_SESSION", "10")
 
 # Queues: Redis when REDIS_URL is set (separate `celery -A adstudio worker` processes), otherwise an
 # in-memory broker served by a worker thread inside the web process.
@@ -167,6 +180,16 @@ if REDIS_URL:
 else:
     CELERY_BROKER_URL = "memory://"
     CHANNEL_LAYERS = {"default": {"BACKEND": "adstudio.layers.ThreadSafeInMemoryChannelLayer"}}
+# Shared counters (rate limits) must be shared by every web process: Redis when there is one.
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                          "KEY_PREFIX": "adstudio"}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# `celery -A adstudio beat` runs this in the services mode; the embedded worker runs it on a timer.
+CELERY_BEAT_SCHEDULE = {
+    "expire-renders": {"task": "adstudio.ads.tasks.expire_renders", "schedule": 3600.0},
+}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -177,12 +200,18 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", "3600")}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
-SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", "false" if DEBUG else "true")
+# Production (DEBUG off) defaults to HTTPS everywhere; each can be turned off by its variable.
+_PROD = "false" if DEBUG else "true"
+SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", _PROD)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 30
-SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", "false")
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if envbool("BEHIND_PROXY", "false") else None
-SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", "0")
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", _PROD)
+BEHIND_PROXY = envbool("BEHIND_PROXY", "false")  # trust X-Forwarded-Proto and the last X-Forwarded-For hop
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", "0" if DEBUG else str(365 * 24 * 3600))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", _PROD)
+SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", _PROD)
+SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 

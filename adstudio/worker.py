@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from celery import Celery
 from celery.worker import WorkController
@@ -30,4 +31,22 @@ def start_embedded_worker(app: Celery, queues: tuple[str, ...] = ("renders", "an
     thread = threading.Thread(target=worker.start, name="embedded-celery-worker", daemon=True)
     thread.start()
     log.info("embedded worker started in-process (no REDIS_URL): one render at a time")
+    start_expiry_timer()
     return worker
+
+
+def start_expiry_timer(every: float = 3600.0) -> threading.Thread:
+    """The embedded stand-in for `celery beat`: queue the expiry task now, then every hour."""
+    from adstudio.ads.tasks import expire_renders
+
+    def loop() -> None:
+        while True:
+            try:
+                expire_renders.delay()
+            except Exception:  # a missed round is retried next hour; the timer must not die
+                log.warning("could not queue expire_renders", exc_info=True)
+            time.sleep(every)
+
+    thread = threading.Thread(target=loop, name="embedded-expiry-timer", daemon=True)
+    thread.start()
+    return thread

@@ -109,12 +109,12 @@ class TemplateAdmin(admin.ModelAdmin):
 
 @admin.register(Render)
 class RenderAdmin(admin.ModelAdmin):
-    list_display = ["public_id", "state", "template", "name", "percent", "created_at", "views"]
-    list_filter = ["state", "template"]
+    list_display = ["public_id", "state", "template", "name", "percent", "created_at", "views", "taken_down_at"]
+    list_filter = ["state", "template", ("taken_down_at", admin.EmptyFieldListFilter)]
     search_fields = ["name", "public_id", "share_token"]
     list_select_related = ["template"]
     date_hierarchy = "created_at"
-    actions = ["requeue"]
+    actions = ["requeue", "take_down"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Render | None = None) -> list[str]:
         return [f.name for f in Render._meta.fields]
@@ -138,6 +138,13 @@ class RenderAdmin(admin.ModelAdmin):
                 "Only queued renders can be queued again: selfies are erased when a render ends.",
                 messages.WARNING,
             )
+
+    @admin.action(description="Take down (hide at once, delete the video and poster)")
+    def take_down(self, request: HttpRequest, queryset: QuerySet[Render]) -> None:
+        renders = list(queryset.filter(taken_down_at__isnull=True))
+        for render in renders:
+            render.take_down()
+        self.message_user(request, f"Took down {len(renders)} ad(s): their share links now show 'not found'.")
 
     def delete_model(self, request: HttpRequest, obj: Render) -> None:
         obj.discard()  # cancels it if running and removes its files with the row

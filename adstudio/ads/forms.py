@@ -11,18 +11,20 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
 
+from adstudio.ads import uploads
 from adstudio.ads.models import Render, Template
+from adstudio.ads.privacy import CONSENT_LABEL, CONSENT_VERSION
 from adstudio.ads.validators import clean_fan_name
 
 IMAGE_EXTENSIONS = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp"}
 NOT_A_PHOTO = "We could not read this file as a photo. Please choose a JPEG, PNG or WebP picture."
-CONSENT_LABEL = "This is my face, or I have the person's permission to use it"
 
 
 def _megabytes(size: int) -> str:
@@ -31,6 +33,9 @@ def _megabytes(size: int) -> str:
 
 def check_image(upload: UploadedFile, max_bytes: int, max_pixels: int) -> str:
     """Decode the whole picture once; returns the extension its real format deserves."""
+    upload.seek(0)
+    uploads.sniff(upload.read(64))
+    upload.seek(0)
     if upload.size is not None and upload.size > max_bytes:
         raise ValidationError(
             f"This photo is too big ({_megabytes(upload.size)}). "
@@ -51,6 +56,9 @@ def check_image(upload: UploadedFile, max_bytes: int, max_pixels: int) -> str:
                 width, height = image.size
                 if width * height > max_pixels:
                     raise too_many_pixels
+                metadata = uploads.metadata_bytes(image)
+                if metadata > settings.IMAGE_METADATA_MAX_BYTES:
+                    raise uploads.too_much_metadata(metadata)
                 image.verify()
             upload.seek(0)
             with Image.open(upload, formats=[kind]) as image:
@@ -67,6 +75,7 @@ def check_image(upload: UploadedFile, max_bytes: int, max_pixels: int) -> str:
         ) from None
     finally:
         upload.seek(0)
+    uploads.refuse_hidden_archive(upload)
     return IMAGE_EXTENSIONS[kind]
 
 
@@ -89,19 +98,22 @@ class PersonaliseForm(forms.Form):
         error_messages={"required": "Please confirm this is your face or you have permission to use it."},
     )
 
-    def __init__(self, *args: Any, session_key: str = "", **kwargs: Any) -> None:
+    def __init__(self, *args: Any, session_key: str = "", ip_hash: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.session_key = session_key
+        self.ip_hash = ip_hash
+        self.consent_version = CONSENT_VERSION
         self.fields["name"].widget.attrs["maxlength"] = str(settings.NAME_MAX_LENGTH)
 
     def clean_name(self) -> str:
         return clean_fan_name(self.cleaned_data["name"])
 
-    def clean_selfie(self) -> UploadedFile:
+    def clean_selfie(self) -> File:
         upload: UploadedFile = self.cleaned_data["selfie"]
         extension = check_image(upload, settings.SELFIE_MAX_BYTES, settings.SELFIE_MAX_PIXELS)
-        upload.name = f"{secrets.token_hex(16)}{extension}"  # never the fan's file name
-        return upload
+        kind = next(k for k, ext in IMAGE_EXTENSIONS.items() if ext == extension)
+        # Stored as its pixels only (no EXIF/GPS), under a random name: never the fan's file name.
+        return uploads.pixels_only(upload, kind, f"{secrets.token_hex(16)}{extension}")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -129,6 +141,8 @@ class PersonaliseForm(forms.Form):
                 owner_session=self.session_key,
                 name=self.cleaned_data["name"],
                 consent_at=timezone.now(),
+                consent_version=self.consent_version,
+                ip_hash=self.ip_hash,
             )
             upload = self.cleaned_data["selfie"]
             render.selfie.save(upload.name, upload, save=False)
@@ -148,15 +162,16 @@ _EBML = b"\x1a\x45\xdf\xa3"
 VIDEO_HINT = "Please upload a video clip (MP4, MOV, MKV or WebM)."
 
 
-def check_video_header(head: bytes) -> None:
+def check_video_header(head: bytes) -> str:
+    """The extension the container deserves (the admin's file name is never used)."""
     if len(head) >= 8 and head[4:8] in _ISO_BOXES:
-        return
+        return ".mp4"
     if head.startswith(_EBML):
-        return
+        return ".mkv"
     raise ValidationError(f"This file is not a video we can use. {VIDEO_HINT}", code="not_video")
 
 
-def check_video(upload: UploadedFile) -> None:
+def check_video(upload: UploadedFile) -> str:
     """Size, container magic, then the engine's own probe (a real decode) on a file on disk."""
     if upload.size is not None and upload.size > settings.TEMPLATE_MAX_BYTES:
         raise ValidationError(
@@ -165,7 +180,7 @@ def check_video(upload: UploadedFile) -> None:
             code="too_big",
         )
     upload.seek(0)
-    check_video_header(upload.read(16))
+    extension = check_video_header(upload.read(16))
     upload.seek(0)
     from swapengine.errors import BadInput
     from swapengine.media import probe
@@ -183,6 +198,7 @@ def check_video(upload: UploadedFile) -> None:
         raise ValidationError(exc.user_message, code=exc.code) from None
     finally:
         upload.seek(0)
+    return extension
 
 
 class TemplateAdminForm(forms.ModelForm):
@@ -207,14 +223,15 @@ class TemplateAdminForm(forms.ModelForm):
     def clean_clip(self) -> Any:
         clip = self.cleaned_data.get("clip")
         if isinstance(clip, UploadedFile):
-            check_video(clip)
+            clip.name = f"{secrets.token_hex(8)}{check_video(clip)}"
         return clip
 
     def clean_poster(self) -> Any:
         poster = self.cleaned_data.get("poster")
         if isinstance(poster, UploadedFile):
             extension = check_image(poster, settings.SELFIE_MAX_BYTES, settings.SELFIE_MAX_PIXELS)
-            poster.name = f"{secrets.token_hex(8)}{extension}"
+            kind = next(k for k, ext in IMAGE_EXTENSIONS.items() if ext == extension)
+            return uploads.pixels_only(poster, kind, f"{secrets.token_hex(8)}{extension}")
         return poster
 
     def clean(self) -> dict[str, Any]:

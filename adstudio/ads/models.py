@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -137,6 +137,22 @@ class RenderQuerySet(models.QuerySet["Render"]):
     def active(self) -> RenderQuerySet:
         return self.filter(state__in=[Render.State.QUEUED, Render.State.RUNNING])
 
+    def shared(self) -> RenderQuerySet:
+        """What a share link may show: finished and not taken down."""
+        return self.filter(state=Render.State.DONE, taken_down_at__isnull=True)
+
+    def expired(self, now: datetime | None = None) -> RenderQuerySet:
+        cutoff = (now or timezone.now()) - timedelta(days=settings.RENDER_TTL_DAYS)
+        return self.filter(created_at__lt=cutoff)
+
+    def expire(self, now: datetime | None = None) -> int:
+        """Delete renders older than RENDER_TTL_DAYS with their files (the Celery beat job and the command)."""
+        count = 0
+        for render in list(self.expired(now)):
+            render.discard()
+            count += 1
+        return count
+
     def claim(self, pk: int, worker: str) -> Render | None:
         """Take the render for this worker, or return None if someone else has it or it has ended.
 
@@ -175,6 +191,11 @@ class Render(models.Model):
     name = models.CharField(max_length=80, blank=True)
     selfie = models.FileField(upload_to="selfies/", blank=True)
     consent_at = models.DateTimeField(null=True, blank=True)
+    consent_version = models.CharField(max_length=20, blank=True, help_text="The consent text the fan agreed to.")
+    ip_hash = models.CharField(
+        max_length=64, blank=True, help_text="HMAC-SHA256 of the fan's IP with SECRET_KEY; never the IP itself."
+    )
+    taken_down_at = models.DateTimeField(null=True, blank=True, help_text="Hidden by an admin; files deleted.")
 
     state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED, db_index=True)
     stage = models.CharField(max_length=20, default="queued")
@@ -228,7 +249,7 @@ class Render(models.Model):
             "progress": round(self.progress, 4),
             "message": self.message,
         }
-        if self.state == self.State.DONE:
+        if self.state == self.State.DONE and self.taken_down_at is None:
             data["share_url"] = self.share_url()
             data["video_url"] = reverse("ads:share_video", args=[self.share_token])
             data["poster_url"] = reverse("ads:share_poster", args=[self.share_token])
@@ -281,6 +302,21 @@ class Render(models.Model):
         for field in (self.video, self.poster):
             if field:
                 field.storage.delete(field.name)
+
+    def take_down(self) -> None:
+        """An admin's takedown: hidden with one UPDATE (share views check it), then its files deleted."""
+        now = timezone.now()
+        Render.objects.filter(pk=self.pk).update(taken_down_at=now)
+        if not self.cancel():
+            try:
+                self.refresh_from_db()  # it may have finished a moment ago; its outputs are now on the row
+            except Render.DoesNotExist:
+                return
+        self.delete_outputs()
+        self.erase_selfie()
+        Render.objects.filter(pk=self.pk).update(video="", poster="", message="Taken down by the studio.")
+        self.video.name = self.poster.name = ""
+        self.message = "Taken down by the studio."
 
     def discard(self) -> None:
         """The fan's (or an admin's) delete: stop it if it runs, then remove its files and the row."""

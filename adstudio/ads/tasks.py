@@ -35,3 +35,8 @@ def analyse_template(template_pk: int) -> str:
     template.refresh_from_db()
     return jobs.run_analysis(template).analysis_status
 
+
+@shared_task(acks_late=True)
+def expire_renders() -> int:
+    """Hourly (Celery beat, or the embedded worker's timer): delete ads older than RENDER_TTL_DAYS."""
+    return Render.objects.expire()

@@ -20,8 +20,10 @@ from django.utils.text import slugify
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from adstudio.ads import ratelimit
 from adstudio.ads.forms import PersonaliseForm
 from adstudio.ads.models import STAGE_WORDS, Render, Template
+from adstudio.ads.privacy import CONSENT_VERSION, client_ip, hash_ip
 from adstudio.ads.ranged import ranged_file_response
 
 SHARED_FILE_CACHE = {"public": True, "max_age": 300}  # short: a deleted ad must vanish from caches soon
@@ -55,12 +57,21 @@ def _own_render(request: HttpRequest, public_id: UUID) -> Render:
     render = get_object_or_404(Render.objects.select_related("template"), public_id=public_id)
     if not (render.owned_by(request.session.session_key) or _is_staff(request)):
         raise Http404("No such ad.")  # not 403: a stranger learns nothing about what exists
+    if render.taken_down_at and not _is_staff(request):
+        raise Http404("This ad was taken down.")
     return render
 
 
 def _shared_render(token: str) -> Render:
-    renders = Render.objects.select_related("template")
-    return get_object_or_404(renders, share_token=token, state=Render.State.DONE)
+    return get_object_or_404(Render.objects.shared().select_related("template"), share_token=token)
+
+
+def too_many(request: HttpRequest, blocked: ratelimit.Blocked, context: dict[str, object]) -> HttpResponse:
+    """HTTP 429 with the form page and the reason, so the fan knows what happened and when to retry."""
+    context = {"form": PersonaliseForm(), **context, "limit_message": blocked.message}
+    response = show(request, "ads/personalise.html", context, status=429)
+    response["Retry-After"] = str(blocked.retry_after)
+    return response
 
 
 @require_safe
@@ -72,13 +83,24 @@ def catalog(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 def personalise(request: HttpRequest, slug: str) -> HttpResponse:
     template = _open_template(request, slug)
+    context: dict[str, object] = {
+        "template": template, "consent_version": CONSENT_VERSION, "ttl_days": settings.RENDER_TTL_DAYS
+    }
     if request.method == "POST":
-        form = PersonaliseForm(request.POST, request.FILES, session_key=_session_key(request))
-        if form.is_valid() and (render := form.save(template)) is not None:
-            return redirect(render)
+        session_key = _session_key(request)
+        if blocked := ratelimit.hit(request, ratelimit.UPLOADS, session_key):
+            return too_many(request, blocked, context)  # before reading the upload
+        form = PersonaliseForm(
+            request.POST, request.FILES, session_key=session_key, ip_hash=hash_ip(client_ip(request))
+        )
+        if form.is_valid():
+            if blocked := ratelimit.hit(request, ratelimit.RENDERS, session_key):
+                return too_many(request, blocked, {**context, "form": form})
+            if (render := form.save(template)) is not None:
+                return redirect(render)
     else:
         form = PersonaliseForm()
-    return show(request, "ads/personalise.html", {"template": template, "form": form})
+    return show(request, "ads/personalise.html", {**context, "form": form})
 
 
 @never_cache
