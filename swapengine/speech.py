@@ -223,12 +223,19 @@ def _yin_pick(cmnd: np.ndarray, tau_min: int, tau_max: int, threshold: float, sr
 
 
 def median_pitch(samples: np.ndarray, sr: int, min_voiced_frames: int = 10) -> float | None:
-    """Median F0 of voiced frames, or None when too little of the signal is voiced to say."""
+    """Median F0 of voiced frames, or None when too little of the signal is voiced to say.
+
+    Frames an octave off the first median (period doubling in creaky or synthetic voices, the classic
+    YIN subharmonic error) are folded back before the final median, which keeps the number stable
+    when a short line's frames split between two registers.
+    """
     _, f0 = pitch_track(samples, sr)
     voiced = f0[np.isfinite(f0)]
     if voiced.size < min_voiced_frames:
         return None
-    return float(np.median(voiced))
+    centre = float(np.median(voiced))
+    folded = np.where(voiced < centre / 1.6, voiced * 2, np.where(voiced > centre * 1.6, voiced / 2, voiced))
+    return float(np.median(folded))
 
 
 _MEL_BANDS = 40

@@ -15,6 +15,7 @@ import unicodedata
 import wave
 from math import gcd
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Protocol
 
 import numpy as np
@@ -142,8 +143,10 @@ class EspeakVoice:
         return Speech(samples.astype(np.float32), sr, None)
 
 
-_ESPEAK_LANGUAGES = {"DEVANAGARI": "hi", "BENGALI": "bn", "GURMUKHI": "pa", "GUJARATI": "gu",
-                     "ORIYA": "or", "TAMIL": "ta", "TELUGU": "te", "KANNADA": "kn", "MALAYALAM": "ml"}
+_ESPEAK_LANGUAGES = MappingProxyType({
+    "DEVANAGARI": "hi", "BENGALI": "bn", "GURMUKHI": "pa", "GUJARATI": "gu", "ORIYA": "or",
+    "TAMIL": "ta", "TELUGU": "te", "KANNADA": "kn", "MALAYALAM": "ml",
+})
 
 
 def indic_language(text: str) -> str | None:
@@ -196,27 +199,36 @@ def _fit_length(samples: np.ndarray, n: int) -> np.ndarray:
 
 
 def _shift_and_shape(x: np.ndarray, reference: np.ndarray, sr: int, target: float | None,
-                     max_ratio: float) -> np.ndarray:
-    """Pitch shift (from the original each time, so artifacts never compound), then EQ.
+                     max_ratio: float, tries: int = 7) -> np.ndarray:
+    """Pitch shift (always from the original, so artifacts never compound), then EQ.
 
-    The ratio is corrected by what the tracker hears in the shaped result: a TTS line is short and its
-    intonation often bimodal, so its median moves with the frames that happen to be voiced.
+    A short TTS line's median pitch is a jumpy function of the shift (its few voiced frames spread
+    over a wide intonation range), so the ratio is searched: proportional steps until the target is
+    bracketed, then geometric bisection, keeping the result whose measured median is nearest.
     """
     heard = median_pitch(x, sr) if target is not None else None
     if target is None or heard is None:
         return _match_envelope(x, reference, sr)
     ratio = float(np.clip(target / heard, 1 / max_ratio, max_ratio))
+    low, high = 1 / max_ratio, max_ratio
     best: tuple[float, np.ndarray] | None = None
-    for _ in range(4):
+    for _ in range(tries):
         shifted = x if abs(ratio - 1) < 0.005 else _fit_length(_rubberband(x, sr, pitch=ratio), len(x))
         shaped = _match_envelope(shifted, reference, sr)
         heard = median_pitch(shaped, sr)
         error = abs(heard / target - 1) if heard is not None else float("inf")
         if best is None or error < best[0]:
             best = (error, shaped)
-        if heard is None or error < 0.03:
+        if heard is None or error < 0.02:
             break
-        ratio = float(np.clip(ratio * target / heard, 1 / max_ratio, max_ratio))
+        if heard < target:
+            low = max(low, ratio)
+        else:
+            high = min(high, ratio)
+        stepped = ratio * target / heard
+        ratio = stepped if low < stepped < high else float(np.sqrt(low * high))
+        if high / low < 1.005:
+            break
     assert best is not None  # the loop runs at least once
     return best[1]
 

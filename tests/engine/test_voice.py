@@ -111,7 +111,7 @@ def test_convert_towards_a_synthetic_voice(line: voice.Speech) -> None:
     assert abs(heard / target - 1) < 0.10
     raw = voice.resample(line.samples, line.sr, sr)
     assert speech.spectral_distance(out.samples, sr, ref_speech, sr) < \
-        0.6 * speech.spectral_distance(raw, sr, ref_speech, sr)
+        0.7 * speech.spectral_distance(raw, sr, ref_speech, sr)
     ref_lufs, out_lufs = speech.loudness_lufs(ref_speech, sr), speech.loudness_lufs(out.samples, sr)
     assert ref_lufs is not None and out_lufs is not None and abs(ref_lufs - out_lufs) < 1.5
     # room tone: the TTS's digital silence now carries the reference's hiss, at about its level
