@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
+from types import MappingProxyType
 
 from .errors import BadInput
 
@@ -18,11 +19,13 @@ MAX_LETTERS = 30
 # Scripts whose letters a name may use: Latin (with accents) and the Indic scripts we can voice.
 _SCRIPTS = ("LATIN", "DEVANAGARI", "BENGALI", "GURMUKHI", "GUJARATI", "ORIYA", "TAMIL", "TELUGU",
             "KANNADA", "MALAYALAM")
-_PUNCTUATION = {" ", "-", "'", "."}
-_APOSTROPHES = {"\u2019": "'", "\u02bc": "'", "\u2018": "'", "\u2010": "-", "\u2011": "-"}
-_JOINERS = {"\u200c", "\u200d"}  # ZWNJ/ZWJ shape Indic conjuncts; nowhere else are they wanted
-_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g",
-                       "@": "a", "$": "s", "!": "i", "|": "i", "+": "t", "€": "e"})
+_PUNCTUATION = frozenset(" -'.")
+_APOSTROPHES = MappingProxyType({"\u2019": "'", "\u02bc": "'", "\u2018": "'", "\u2010": "-", "\u2011": "-"})
+_JOINERS = frozenset("\u200c\u200d")  # ZWNJ/ZWJ shape Indic conjuncts; nowhere else are they wanted
+_LEET = MappingProxyType(str.maketrans({
+    "0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g",
+    "@": "a", "$": "s", "!": "i", "|": "i", "+": "t", "€": "e",
+}))
 
 # Stems refused inside any word: long and specific enough not to occur in real names.
 _STEMS = (
