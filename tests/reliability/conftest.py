@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -75,7 +76,7 @@ def workers(service_env: dict[str, str], tmp_path: Path) -> Iterator[Callable[..
     """Start named workers (extra env per worker); all are stopped at the end, whatever happened."""
     started: list[Proc] = []
 
-    def start(name: str, wait: bool = True, env: dict[str, str] | None = None, **popen: object) -> Proc:
+    def start(name: str, wait: bool = True, env: dict[str, str] | None = None, **popen: Any) -> Proc:
         worker = start_worker(name, {**service_env, **(env or {})}, tmp_path, **popen)
         started.append(worker)
         if wait:

@@ -8,8 +8,10 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from django.test import Client
 from django.urls import reverse
@@ -27,15 +29,28 @@ NO_RATE_LIMITS = {
 
 
 class Proc:
-    """A child process in its own session (so kill -9 reaches its whole tree), logging to a file."""
+    """A child process in its own session (so kill -9 reaches its whole tree), logging to a file.
 
-    def __init__(self, argv: list[str], env: dict[str, str], log: Path, ready: bytes, **popen: object) -> None:
+    The log is written by a thread of this process from a pipe, so limits set on the child
+    (RLIMIT_FSIZE) apply to what it writes itself, not to its log.
+    """
+
+    def __init__(self, argv: list[str], env: dict[str, str], log: Path, ready: bytes, **popen: Any) -> None:
         self.log = log
         self.ready = ready
-        with log.open("ab") as out:
-            self.proc = subprocess.Popen(
-                argv, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, cwd=ROOT, **popen
-            )
+        log.touch()
+        self.proc = subprocess.Popen(
+            argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True, cwd=ROOT,
+            **popen,
+        )
+        self._drain = threading.Thread(target=self._copy, name=f"log-{log.stem}", daemon=True)
+        self._drain.start()
+
+    def _copy(self) -> None:
+        assert self.proc.stdout is not None
+        with self.log.open("ab", buffering=0) as out:
+            while chunk := self.proc.stdout.read1(65536):
+                out.write(chunk)
 
     def text(self) -> str:
         return self.log.read_text(errors="replace")
@@ -65,7 +80,7 @@ class Proc:
             os.killpg(self.proc.pid, signal.SIGKILL)
 
 
-def start_worker(name: str, env: dict[str, str], log_dir: Path, **popen: object) -> Proc:
+def start_worker(name: str, env: dict[str, str], log_dir: Path, **popen: Any) -> Proc:
     argv = [sys.executable, "-m", "celery", "-A", "adstudio", "worker", "-Q", "renders,analysis", "-c", "1",
             "-n", f"{name}@%h", "--loglevel", "INFO", "--without-gossip", "--without-mingle"]
     return Proc(argv, env, log_dir / f"{name}.log", b"ready.", **popen)
