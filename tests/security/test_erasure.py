@@ -1,0 +1,154 @@
+"""Erasure: once a render ends (done, failed or cancelled) nothing of the fan's selfie is left anywhere.
+
+Real renders through jobs.run_render, after a real upload through the form (spooled to a temp file).
+Before and after, every file under MEDIA_ROOT, RENDER_WORK_DIR and the temp dir is listed; after, every
+file is searched for the selfie's bytes and its SHA-256, and every database row for its name and hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+from django.apps import apps
+from django.core import serializers
+from django.test import Client
+from django.urls import reverse
+
+from adstudio.ads import jobs
+from adstudio.ads.management.commands.add_template import add_template
+from adstudio.ads.models import Render, Template
+from tests.security.conftest import image_bytes, random_ip
+
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def engine_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("engine-cache")  # the template is analysed once for the module
+
+
+@pytest.fixture
+def studio(settings, tmp_path: Path, engine_cache: Path, monkeypatch: pytest.MonkeyPatch, talking_clip: Path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.ENGINE_CACHE_DIR = engine_cache
+    settings.RENDER_WORK_DIR = tmp_path / "work"  # outside MEDIA_ROOT here, so both are walked
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 0  # every upload is spooled to a temp file, as big phone photos are
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    monkeypatch.setenv("TMPDIR", str(temp))
+    template = add_template(talking_clip, "Car phone")
+    jobs.run_analysis(template)
+    assert template.is_ready, template.analysis_error
+    template.published = True
+    template.save()
+    return template, [settings.MEDIA_ROOT, settings.RENDER_WORK_DIR, temp, engine_cache]
+
+
+def files_under(roots: list[Path]) -> dict[Path, tuple[int, int]]:
+    found = {}
+    for root in roots:
+        for folder, _, names in os.walk(root):
+            for name in names:
+                path = Path(folder) / name
+                stat = path.stat()
+                found[path] = (stat.st_size, stat.st_mtime_ns)
+    return found
+
+
+def upload(template: Template, selfie: bytes) -> Render:
+    client = Client(REMOTE_ADDR=random_ip())
+    response = client.post(
+        reverse("ads:personalise", args=[template.slug]),
+        {"name": "Asha", "consent": "on", "selfie": _named(selfie)},
+    )
+    assert response.status_code == 302, response.content.decode()[-1500:]
+    render = Render.objects.get()
+    claimed = Render.objects.claim(render.pk, "test")
+    assert claimed is not None
+    return claimed
+
+
+def _named(data: bytes):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile("my selfie.jpg", data, content_type="image/jpeg")
+
+
+def database_text() -> str:
+    return "\n".join(serializers.serialize("json", model.objects.all()) for model in apps.get_models())
+
+
+def assert_nothing_of_the_selfie_left(render: Render, traces: list[bytes], names: list[str], roots, before) -> None:
+    after = files_under(roots)
+    new = sorted(str(p) for p, stat in after.items() if before.get(p) != stat)
+    expected = [str(Path(render.video.path)), str(Path(render.poster.path))] if render.video else []
+    assert new == sorted(expected), new
+    for path in after:
+        data = path.read_bytes()
+        for trace in traces:
+            assert trace not in data, f"{path} holds a trace of the selfie"
+    assert list(Path(roots[0], "selfies").glob("*")) == []
+    row = Render.objects.get(pk=render.pk)
+    assert row.selfie.name == ""
+    fields = json.loads(serializers.serialize("json", [row]))[0]["fields"]
+    assert not [k for k, v in fields.items() if isinstance(v, list | dict)], fields  # no landmarks, no vectors
+    db = database_text()
+    for needle in names:
+        assert needle not in db, needle
+
+
+def traces_of(render: Render, original: bytes) -> tuple[list[bytes], list[str]]:
+    stored = Path(render.selfie.path).read_bytes()
+    hashes = [hashlib.sha256(b).hexdigest() for b in (original, stored)]
+    # Bytes from the middle of each (past any shared JPEG header), and the hex digests, raw and as text.
+    traces = [original[len(original) // 2:][:4096], stored[len(stored) // 2:][:4096]]
+    traces += [h.encode() for h in hashes] + [bytes.fromhex(h) for h in hashes]
+    names = [Path(render.selfie.name).name, Path(render.selfie.name).stem, *hashes]
+    return traces, names
+
+
+def test_done_render_leaves_only_the_ad(studio, astronaut_jpg: Path) -> None:
+    template, roots = studio
+    original = astronaut_jpg.read_bytes()
+    before = files_under(roots)
+    render = upload(template, original)
+    traces, names = traces_of(render, original)
+    render = jobs.run_render(render)
+    assert render.state == Render.State.DONE, render.error
+    assert_nothing_of_the_selfie_left(render, traces, names, roots, before)
+
+
+def test_failed_render_leaves_nothing(studio) -> None:
+    template, roots = studio
+    original = image_bytes("JPEG", (640, 480), quality=90)  # a valid photo with no face in it
+    before = files_under(roots)
+    render = upload(template, original)
+    traces, names = traces_of(render, original)
+    render = jobs.run_render(render)
+    assert render.state == Render.State.FAILED and render.error_code != "internal", render.error
+    assert_nothing_of_the_selfie_left(render, traces, names, roots, before)
+
+
+def test_cancelled_render_leaves_nothing(studio, astronaut_jpg: Path) -> None:
+    template, roots = studio
+    original = astronaut_jpg.read_bytes()
+    before = files_under(roots)
+    render = upload(template, original)
+    traces, names = traces_of(render, original)
+    seen: list[float] = []
+
+    def fan_cancels_midway(stage: str, fraction: float) -> None:
+        seen.append(fraction)
+        if stage == "swap" and fraction > 0.3:
+            Render.objects.get(pk=render.pk).cancel()  # what the fan's cancel does to the row
+
+    render = jobs.run_render(render, extra_progress=fan_cancels_midway)
+    assert render.state == Render.State.CANCELLED, (render.state, render.error)
+    assert max(seen) < 0.97  # it stopped in the middle of the swap, not after it
+    assert_nothing_of_the_selfie_left(render, traces, names, roots, before)
