@@ -8,11 +8,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
+
+from adstudio.ads.slots import PLACEHOLDER_NAME, FanField, check_line, fill_line, fold, line_placeholders
 
 STAGE_WORDS = {
     "queued": "Waiting for a free studio",
@@ -56,6 +59,15 @@ class Template(models.Model):
     info = models.JSONField(default=dict, blank=True)  # fps, frame_count, width, height, duration, has_audio
     tracks = models.JSONField(default=list, blank=True)  # the engine's track summaries
     fan_track = models.IntegerField(null=True, blank=True, help_text="The face track the fan replaces.")
+    swap_face = models.BooleanField(
+        default=True, help_text="Put the fan's face on a person. Off: a dialogue-only ad, no selfie asked."
+    )
+    dialogue_stem = models.FileField(
+        upload_to="templates/stems/", blank=True, help_text="Optional: the clip's dialogue alone (same length)."
+    )
+    music_stem = models.FileField(
+        upload_to="templates/stems/", blank=True, help_text="Optional: music and effects without the dialogue."
+    )
 
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
@@ -83,7 +95,8 @@ class Template(models.Model):
 
     @property
     def is_ready(self) -> bool:
-        return self.analysis_status == self.Analysis.READY and self.fan_track is not None
+        ready = self.analysis_status == self.Analysis.READY
+        return ready and (self.fan_track is not None or not self.swap_face)
 
     @property
     def duration(self) -> float:
@@ -94,7 +107,48 @@ class Template(models.Model):
 
     def asks_for(self) -> list[str]:
         """What the fan gives, in words for the catalog: the personalise form's fields."""
-        return ["a selfie", "your name"]
+        words = ["a selfie"] if self.swap_face else []
+        if self.asks_name():
+            words.append("your name")
+        return words + [f.label.lower() for f in self.fan_fields()]
+
+    def placeholders(self) -> list[str]:
+        """The sorted placeholder names the dialogue slots use ("name" is the fan's name)."""
+        return sorted({p for slot in self.slots.all() for p in line_placeholders(slot.line)})
+
+    def asks_name(self) -> bool:
+        """A face-only ad still asks a name (the share page's title); a dialogue ad only if a line says it."""
+        return not self.slots.exists() or "name" in self.placeholders()
+
+    def fan_fields(self) -> list[FanField]:
+        """The placeholders the fan fills besides the name; a context-table target becomes its key field."""
+        tables = {t.target: t for t in self.context_tables.all()}
+        wanted: dict[str, FanField] = {}
+        for placeholder in self.placeholders():
+            if placeholder == "name":
+                continue
+            table = tables.get(placeholder)
+            if table is None:
+                wanted.setdefault(placeholder, FanField(placeholder, None))
+            else:
+                choices = sorted(table.rows)
+                known = wanted.get(table.key_field)
+                if known is not None and known.choices is not None:
+                    choices = sorted(set(choices) & set(known.choices))
+                wanted[table.key_field] = FanField(table.key_field, choices)
+        return list(wanted.values())
+
+    def fill(self, name: str, fields: dict[str, str]) -> dict[str, str]:
+        """Every placeholder's value: the fan's name and fields, then each context table's lookup."""
+        values = {**{k: str(v) for k, v in fields.items()}, "name": name}
+        for table in self.context_tables.all():
+            key = values.get(table.key_field)
+            if key is not None and key in table.rows:
+                values[table.target] = str(table.rows[key])
+        missing = [p for p in self.placeholders() if not values.get(p)]
+        if missing:
+            raise ValueError(f"no value for {', '.join(missing)}")
+        return values
 
     def request_analysis(self) -> None:
         """Mark for (re-)analysis and enqueue it once the current transaction commits."""
@@ -189,6 +243,7 @@ class Render(models.Model):
     template = models.ForeignKey(Template, on_delete=models.CASCADE, related_name="renders")
     owner_session = models.CharField(max_length=64, db_index=True, blank=True)
     name = models.CharField(max_length=80, blank=True)
+    fields = models.JSONField(default=dict, blank=True, help_text="The dialogue placeholders' values.")
     selfie = models.FileField(upload_to="selfies/", blank=True)
     consent_at = models.DateTimeField(null=True, blank=True)
     consent_version = models.CharField(max_length=20, blank=True, help_text="The consent text the fan agreed to.")
@@ -328,3 +383,100 @@ class Render(models.Model):
         self.delete_outputs()
         self.erase_selfie()
         self.delete()
+
+
+class DialogueSlot(models.Model):
+    """A span of the clip where the speaker says a line with the fan's words in it."""
+
+    template = models.ForeignKey(Template, on_delete=models.CASCADE, related_name="slots")
+    start = models.FloatField(help_text="Seconds from the start of the clip.")
+    end = models.FloatField(help_text="Seconds; the new line is fitted to exactly this span.")
+    speaker_track = models.IntegerField(
+        null=True, blank=True, help_text="The face track who speaks (empty: the one whose mouth moves most)."
+    )
+    line = models.CharField(max_length=300, help_text="What is said, with placeholders: 'Happy Diwali, {name}!'")
+
+    class Meta:
+        ordering = ["start"]
+
+    def __str__(self) -> str:
+        return f"{self.start:.2f}-{self.end:.2f} s: {self.line}"
+
+    def clean(self) -> None:
+        check_line(self.line)
+        if self.start < 0 or self.end - self.start < 0.2:
+            raise ValidationError("A slot starts at 0 s or later and lasts at least 0.2 s.", code="bad_span")
+        duration = self.template.duration if self.template_id else 0.0
+        if duration and self.end > duration + 0.01:
+            raise ValidationError(f"The clip is only {duration:.2f} s long.", code="past_end")
+
+    def text(self, values: dict[str, str]) -> str:
+        return fill_line(self.line, values)
+
+
+class ContextTable(models.Model):
+    """A placeholder filled from a table by a field the fan picks: city -> dish (the Zomato case)."""
+
+    template = models.ForeignKey(Template, on_delete=models.CASCADE, related_name="context_tables")
+    key_field = models.CharField(max_length=40, help_text="What the fan picks, e.g. city.")
+    target = models.CharField(max_length=40, help_text="The placeholder it fills, e.g. dish.")
+    rows = models.JSONField(default=dict, help_text='{"Pune": "misal pav", "Delhi": "chole bhature"}')
+
+    def __str__(self) -> str:
+        return f"{self.key_field} -> {self.target}"
+
+    def clean(self) -> None:
+        for value in (self.key_field, self.target):
+            if not PLACEHOLDER_NAME.fullmatch(value or ""):
+                raise ValidationError("Field names use lower-case letters and _ only.", code="bad_name")
+        if self.key_field == self.target:
+            raise ValidationError("The key field and the target must differ.", code="same")
+        if not isinstance(self.rows, dict) or not self.rows or not all(
+            isinstance(k, str) and isinstance(v, str) and k.strip() and v.strip() for k, v in self.rows.items()
+        ):
+            raise ValidationError("Rows must be a non-empty JSON object of text to text.", code="bad_rows")
+
+
+class PhraseRecordingQuerySet(models.QuerySet["PhraseRecording"]):
+    def matching(self, template: Template, text: str) -> PhraseRecording | None:
+        """The celebrity's own take of exactly this text: the template's bank first, then the global one."""
+        candidates = self.filter(key=fold(text)).filter(Q(template=template) | Q(template__isnull=True))
+        return candidates.order_by(F("template").asc(nulls_last=True), "-pk").first()
+
+
+class PhraseRecording(models.Model):
+    """The phrase bank: the celebrity saying a common name or word, used instead of the voice engine."""
+
+    template = models.ForeignKey(
+        Template, on_delete=models.CASCADE, null=True, blank=True, related_name="phrases",
+        help_text="Empty: available to every template.",
+    )
+    text = models.CharField(max_length=120)
+    key = models.CharField(max_length=120, db_index=True, editable=False)
+    audio = models.FileField(upload_to="phrases/")
+
+    objects = PhraseRecordingQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return self.text
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.key = fold(self.text)
+        super().save(*args, **kwargs)
+
+
+class SensitiveTerm(models.Model):
+    """Words no fan may put in a celebrity's mouth (religious, political, competitor brands)."""
+
+    term = models.CharField(max_length=80, unique=True)
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["term"]
+
+    def __str__(self) -> str:
+        return self.term
+
+    @classmethod
+    def terms(cls) -> list[str]:
+        return list(cls.objects.values_list("term", flat=True))
