@@ -19,8 +19,9 @@ from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
 
 from adstudio.ads import uploads
-from adstudio.ads.models import Render, Template
+from adstudio.ads.models import Render, SensitiveTerm, Template
 from adstudio.ads.privacy import CONSENT_LABEL, CONSENT_VERSION
+from adstudio.ads.slots import screen_spoken
 from adstudio.ads.validators import clean_fan_name
 
 IMAGE_EXTENSIONS = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp"}
@@ -98,15 +99,50 @@ class PersonaliseForm(forms.Form):
         error_messages={"required": "Please confirm this is your face or you have permission to use it."},
     )
 
-    def __init__(self, *args: Any, session_key: str = "", ip_hash: str = "", **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, session_key: str = "", ip_hash: str = "", template: Template | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.session_key = session_key
         self.ip_hash = ip_hash
         self.consent_version = CONSENT_VERSION
         self.fields["name"].widget.attrs["maxlength"] = str(settings.NAME_MAX_LENGTH)
+        self.sensitive_terms: list[str] | None = None
+        if template is not None:
+            self._ask_only_what(template)
+
+    def _ask_only_what(self, template: Template) -> None:
+        """No selfie (nor face consent) for a dialogue-only ad, no name unless it is said or shown,
+        and one field per placeholder the fan fills (a pick when a context table fills it)."""
+        if not template.swap_face:
+            del self.fields["selfie"], self.fields["consent"]
+        if not template.asks_name():
+            del self.fields["name"]
+        for wanted in template.fan_fields():
+            field: forms.Field
+            if wanted.choices is None:
+                field = forms.CharField(label=wanted.label, max_length=40, help_text="Spoken in your ad.")
+            else:
+                field = forms.ChoiceField(label=wanted.label, choices=[("", "Choose...")] + [
+                    (c, c) for c in wanted.choices
+                ])
+            self.fields[f"field_{wanted.name}"] = field
+
+    def _screen(self, value: str) -> str:
+        if self.sensitive_terms is None:
+            self.sensitive_terms = SensitiveTerm.terms()
+        return screen_spoken(value, self.sensitive_terms)
 
     def clean_name(self) -> str:
-        return clean_fan_name(self.cleaned_data["name"])
+        return self._screen(clean_fan_name(self.cleaned_data["name"]))
+
+    def placeholder_values(self) -> dict[str, str]:
+        """The fan's placeholder values (free text was screened like a name in clean())."""
+        return {
+            key.removeprefix("field_"): str(self.cleaned_data[key])
+            for key in self.fields
+            if key.startswith("field_") and key in self.cleaned_data
+        }
 
     def clean_selfie(self) -> File:
         upload: UploadedFile = self.cleaned_data["selfie"]
@@ -117,6 +153,12 @@ class PersonaliseForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        for key, field in self.fields.items():
+            if key.startswith("field_") and isinstance(data.get(key), str) and not isinstance(field, forms.ChoiceField):
+                try:
+                    data[key] = self._screen(data[key])
+                except ValidationError as exc:
+                    self.add_error(key, exc)
         if self._too_many_active():
             raise ValidationError(self.too_many_message(), code="too_many_renders")
         return data
@@ -139,13 +181,15 @@ class PersonaliseForm(forms.Form):
             render = Render(
                 template=template,
                 owner_session=self.session_key,
-                name=self.cleaned_data["name"],
-                consent_at=timezone.now(),
-                consent_version=self.consent_version,
+                name=self.cleaned_data.get("name", ""),
+                fields=self.placeholder_values(),
+                consent_at=timezone.now() if "consent" in self.fields else None,
+                consent_version=self.consent_version if "consent" in self.fields else "",
                 ip_hash=self.ip_hash,
             )
-            upload = self.cleaned_data["selfie"]
-            render.selfie.save(upload.name, upload, save=False)
+            upload = self.cleaned_data.get("selfie")
+            if upload is not None:
+                render.selfie.save(upload.name, upload, save=False)
             try:
                 render.save()
             except BaseException:

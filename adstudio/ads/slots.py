@@ -53,3 +53,14 @@ def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     kept = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return " ".join("".join(ch if ch.isalnum() else " " for ch in kept).split())
+
+
+def screen_spoken(value: str, extra_blocked: list[str]) -> str:
+    """The engine's name screening (profanity, scripts, the admin's sensitive terms) as a form error."""
+    from swapengine.errors import BadInput
+    from swapengine.screening import screen_name
+
+    try:
+        return screen_name(value, extra_blocked)
+    except BadInput as exc:
+        raise ValidationError(exc.user_message, code=exc.code) from None

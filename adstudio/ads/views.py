@@ -68,7 +68,9 @@ def _shared_render(token: str) -> Render:
 
 def too_many(request: HttpRequest, blocked: ratelimit.Blocked, context: dict[str, object]) -> HttpResponse:
     """HTTP 429 with the form page and the reason, so the fan knows what happened and when to retry."""
-    context = {"form": PersonaliseForm(), **context, "limit_message": blocked.message}
+    template = context.get("template")
+    form = PersonaliseForm(template=template if isinstance(template, Template) else None)
+    context = {"form": form, **context, "limit_message": blocked.message}
     response = show(request, "ads/personalise.html", context, status=429)
     response["Retry-After"] = str(blocked.retry_after)
     return response
@@ -91,7 +93,8 @@ def personalise(request: HttpRequest, slug: str) -> HttpResponse:
         if blocked := ratelimit.hit(request, ratelimit.UPLOADS, session_key):
             return too_many(request, blocked, context)  # before reading the upload
         form = PersonaliseForm(
-            request.POST, request.FILES, session_key=session_key, ip_hash=hash_ip(client_ip(request))
+            request.POST, request.FILES, session_key=session_key, ip_hash=hash_ip(client_ip(request)),
+            template=template,
         )
         if form.is_valid():
             if blocked := ratelimit.hit(request, ratelimit.RENDERS, session_key):
@@ -99,7 +102,7 @@ def personalise(request: HttpRequest, slug: str) -> HttpResponse:
             if (render := form.save(template)) is not None:
                 return redirect(render)
     else:
-        form = PersonaliseForm()
+        form = PersonaliseForm(template=template)
     return show(request, "ads/personalise.html", {**context, "form": form})
 
 
