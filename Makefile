@@ -28,9 +28,10 @@ test: setup lint typecheck test-embedded test-services
 test-embedded: setup
 	$(PY) -m pytest -m "not services"
 
-# The web suite again on Postgres + Redis, and the end-to-end test with a separate worker process.
+# The web suite again on Postgres + Redis, the end-to-end test with a separate worker process, and the
+# reliability tests (burst order, kill -9, Redis restart, ffmpeg failure, full disk; about 4 minutes).
 test-services: setup
-	$(SERVICES_ENV) $(PY) -m pytest tests/web tests/e2e/test_services.py
+	$(SERVICES_ENV) $(PY) -m pytest tests/web tests/e2e/test_services.py tests/reliability
 
 lint: setup
 	$(PY) -m ruff check .
