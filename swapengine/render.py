@@ -25,6 +25,7 @@ from swapengine.progress import Progress, ProgressCallback
 from swapengine.provenance import Label, LabelStamp, render_metadata
 from swapengine.swap import FaceSwapper
 from swapengine.tracks import FaceTrack
+from swapengine.watermark import Watermarker
 
 STAGES = {"prepare": (0.0, 0.05), "swap": (0.05, 0.97), "finish": (0.97, 1.0)}
 QUEUE_FRAMES = 6
@@ -43,6 +44,7 @@ class RenderRequest:
     out_poster: Path
     render_id: str
     label: Label
+    watermark: Watermarker | None = None  # the render's id, invisibly in every frame
 
 
 @dataclass
@@ -147,6 +149,8 @@ def render(req: RenderRequest, ctx: EngineContext, progress: ProgressCallback | 
             if landmarks is not None:
                 frame = swapper.apply(frame, landmarks)
             stamp.apply(frame)
+            if req.watermark is not None:
+                frame = req.watermark.embed(frame, index)
             if index == wanted_poster:
                 poster = frame.copy()
             pipe.put(finished, (index, frame))

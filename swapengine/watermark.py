@@ -1,19 +1,20 @@
 """Invisible watermark: every rendered frame carries the render's 32-bit id, so a re-shared copy of an ad
 can be traced back to its render even after a social app re-encodes, downscales and trims it.
 
-Scheme (spread spectrum with informed embedding):
-- The frame is cut into a fixed GRID x GRID array of cells relative to its size, so a rescaled copy keeps
-  the same cells. A cell's feature is its mean luma minus the mean of its 3x3 cell neighbourhood (a
-  high-pass that removes most of the picture but keeps a cell-sized pattern).
-- 48 coded bits (32 id bits + CRC-16) each own ~1/48 of the cells, chosen by a keyed permutation, with a
-  keyed +-1 chip per cell. A bit's statistic is the sum of feature x chip over its cells.
-- The embedder measures each bit's statistic on the frame it is given and adds just enough of a smooth,
-  texture-weighted pattern to push it to a target with the right sign. The picture's own interference is
-  thus cancelled at embedding time, and flat areas (where a pattern would show) get less of it.
-- Every frame carries the same payload, so any trimmed excerpt decodes without knowing its first frame.
-  The detector sums features over frames and decides with soft bits.
-- False positives: a mark is claimed only if the CRC holds AND the key's statistic stands out from the
-  same statistic under DECOYS unrelated keys by at least MIN_Z standard deviations.
+Scheme (spread spectrum with informed embedding, convolutional code, soft Viterbi decoding):
+- 32 id bits + CRC-16 are coded by a rate-1/2, K=7 convolutional code (108 coded bits).
+- The frame is cut into a G x G array of cells relative to its size (G = 64, 32 or 16, the finest whose
+  cells are at least MIN_CELL px), so a rescaled copy keeps the same cells, and small frames get cells big
+  enough to survive H.264. A cell's feature is its mean luma minus the mean of its 3x3 neighbourhood.
+- Each coded bit owns ~1/108 of the cells (keyed permutation), each with a keyed +-1 chip; a bit's
+  statistic is the sum of feature x chip over its cells.
+- The embedder measures every cell on the frame it is given and adds just enough of a smooth,
+  texture-weighted pattern to push it to a target with the right sign: the picture's own interference is
+  cancelled at embedding time, and flat areas (where a pattern would show) get less of it.
+- Every frame carries the same payload, so any excerpt decodes without knowing its first frame. The
+  detector averages features over frames for every grid size and decodes each with soft Viterbi.
+- False positives: a mark is claimed only if the CRC holds AND the correlation with the decoded codeword
+  stands out from the same statistic under DECOYS unrelated keys by at least MIN_Z standard deviations.
 """
 
 from __future__ import annotations
@@ -29,15 +30,20 @@ import numpy as np
 from .errors import BadInput
 from .media import FrameReader, probe
 
-GRID = 64
+GRIDS = (64, 32, 16)
+MIN_CELL = 3.5  # px: the finest grid whose cells are at least this big carries the mark
 ID_BITS = 32
 CRC_BITS = 16
-CODE_BITS = ID_BITS + CRC_BITS
+INFO_BITS = ID_BITS + CRC_BITS
+_K = 7  # constraint length of the convolutional code
+_POLYS = (0o133, 0o171)  # the NASA/CCSDS rate-1/2 code: free distance 10
+CODE_BITS = len(_POLYS) * (INFO_BITS + _K - 1)
 DECOYS = 64
 MIN_Z = 6.0
 MIN_SIDE = 64
+VAR_FLOOR = 0.25  # levels^2 added to a cell's variance over frames before weighting by its inverse
 LIMIT = 4.0  # cells whose feature exceeds this (levels) are ignored: picture edges, not the mark
-_MID = 4  # pattern and texture mask are built at GRID * _MID, then upsampled once
+_MID = 4  # pattern and texture mask are built at grid * _MID, then upsampled once
 
 
 def crc16(value: int) -> int:
@@ -51,47 +57,102 @@ def crc16(value: int) -> int:
     return crc
 
 
-def encode_bits(payload: int) -> np.ndarray:
-    """The 48 coded bits as +-1 (float32), id first, most significant bit first."""
+def _register_outputs() -> np.ndarray:
+    """(2**K, 2) +-1: the coded pair emitted for each 7-bit shift-register value."""
+    regs = np.arange(1 << _K)
+    out = [np.array([bin(int(r) & p).count("1") & 1 for r in regs]) for p in _POLYS]
+    return np.stack(out, axis=1).astype(np.float32) * 2.0 - 1.0
+
+
+def info_bits(payload: int) -> list[int]:
     if not 0 <= payload < 1 << ID_BITS:
         raise ValueError(f"payload must be a 32-bit unsigned int, not {payload}")
     word = (payload << CRC_BITS) | crc16(payload)
-    bits = np.array([(word >> (CODE_BITS - 1 - i)) & 1 for i in range(CODE_BITS)], np.float32)
-    return bits * 2.0 - 1.0
+    return [(word >> (INFO_BITS - 1 - i)) & 1 for i in range(INFO_BITS)]
 
 
-def decode_bits(soft: np.ndarray) -> tuple[int, bool]:
-    """(id, crc_ok) from soft bits (positive = 1)."""
+def encode_bits(payload: int) -> np.ndarray:
+    """The CODE_BITS coded bits as +-1 (float32): id then CRC, terminated with K-1 zeros."""
+    table = _register_outputs()
+    reg, out = 0, []
+    for bit in info_bits(payload) + [0] * (_K - 1):
+        reg = ((reg << 1) | bit) & ((1 << _K) - 1)
+        out.append(table[reg])
+    return np.concatenate(out).astype(np.float32)
+
+
+def viterbi(soft: np.ndarray) -> np.ndarray:
+    """Maximum-correlation info bits for a batch of soft codewords: (B, CODE_BITS) -> (B, INFO_BITS)."""
+    table = _register_outputs()
+    n_states = 1 << (_K - 1)
+    steps = soft.shape[1] // 2
+    pairs = soft.reshape(soft.shape[0], steps, 2).astype(np.float64)
+    nxt = np.arange(n_states)
+    regs = np.stack([nxt, nxt | n_states])  # the two registers that lead into each state
+    prev = regs >> 1
+    metric = np.full((soft.shape[0], n_states), -np.inf)
+    metric[:, 0] = 0.0
+    choices = np.empty((steps, soft.shape[0], n_states), np.int8)
+    for t in range(steps):
+        branch = pairs[:, t] @ table.T  # (B, 2**K)
+        cand = metric[:, prev] + branch[:, regs]  # (B, 2, states)
+        choices[t] = np.argmax(cand, axis=1)
+        metric = np.max(cand, axis=1)
+    bits = np.empty((soft.shape[0], steps), np.int8)
+    state = np.zeros(soft.shape[0], np.int64)  # terminated: the path ends in state 0
+    rows = np.arange(soft.shape[0])
+    for t in range(steps - 1, -1, -1):
+        bits[:, t] = state & 1
+        state = (state >> 1) | (choices[t, rows, state].astype(np.int64) << (_K - 2))
+    return bits[:, :INFO_BITS]
+
+
+def split_info(bits: np.ndarray) -> tuple[int, bool]:
+    """(id, crc_ok) from INFO_BITS hard bits."""
     word = 0
-    for value in soft:
-        word = (word << 1) | int(value > 0)
+    for bit in bits:
+        word = (word << 1) | int(bit)
     payload, crc = word >> CRC_BITS, word & ((1 << CRC_BITS) - 1)
     return payload, crc16(payload) == crc
 
 
+def decode_bits(soft: np.ndarray) -> tuple[int, bool]:
+    """(id, crc_ok) from one soft codeword (positive = 1), through the Viterbi decoder."""
+    return split_info(viterbi(soft[None, :])[0])
+
+
+def grid_for(width: int, height: int) -> int:
+    """The finest grid whose cells are at least MIN_CELL px on the frame's short side."""
+    side = min(width, height)
+    return next((g for g in GRIDS if side / g >= MIN_CELL), GRIDS[-1])
+
+
 @dataclasses.dataclass(frozen=True)
 class Layout:
-    """Keyed chips and cell-to-bit map; derived from the key only, so embedder and detector agree."""
+    """Keyed chips and cell-to-bit map for one grid; derived from the key only, so both ends agree."""
 
-    chips: np.ndarray  # (GRID, GRID) float32 +-1
-    bit_of_cell: np.ndarray  # (GRID*GRID,) int64 in [0, CODE_BITS)
+    grid: int
+    chips: np.ndarray  # (grid, grid) float32 +-1
+    bit_of_cell: np.ndarray  # (grid*grid,) int64 in [0, CODE_BITS)
     cells_per_bit: np.ndarray  # (CODE_BITS,) float32
 
     @classmethod
-    def from_key(cls, key: bytes, salt: bytes = b"") -> Layout:
+    def from_key(cls, key: bytes, grid: int, salt: bytes = b"") -> Layout:
         if not key:
             raise ValueError("the watermark key must not be empty")
-        seed = int.from_bytes(hashlib.sha256(b"adstudio-watermark-v1\0" + salt + b"\0" + key).digest()[:8])
-        rng = np.random.default_rng(seed)
-        chips = rng.integers(0, 2, size=(GRID, GRID)).astype(np.float32) * 2.0 - 1.0
-        bit_of_cell = np.empty(GRID * GRID, np.int64)
-        bit_of_cell[rng.permutation(GRID * GRID)] = np.arange(GRID * GRID) % CODE_BITS
+        material = b"adstudio-watermark-v2\0%d\0" % grid + salt + b"\0" + key
+        rng = np.random.default_rng(int.from_bytes(hashlib.sha256(material).digest()[:8]))
+        chips = rng.integers(0, 2, size=(grid, grid)).astype(np.float32) * 2.0 - 1.0
+        bit_of_cell = np.empty(grid * grid, np.int64)
+        bit_of_cell[rng.permutation(grid * grid)] = np.arange(grid * grid) % CODE_BITS
         counts = np.bincount(bit_of_cell, minlength=CODE_BITS).astype(np.float32)
-        return cls(chips, bit_of_cell, counts)
+        return cls(grid, chips, bit_of_cell, counts)
 
-    def correlate(self, features: np.ndarray) -> np.ndarray:
-        """Per-bit sum of feature x chip, shape (CODE_BITS,)."""
-        return np.bincount(self.bit_of_cell, (features * self.chips).ravel(), CODE_BITS).astype(np.float32)
+    def normalised(self, features: np.ndarray) -> np.ndarray:
+        """Per-bit correlation of features with the chips, scaled to unit variance for noise."""
+        corr = np.bincount(self.bit_of_cell, (features * self.chips).ravel(), CODE_BITS)
+        energy = np.bincount(self.bit_of_cell, (features * features).ravel(), CODE_BITS)
+        return (corr / np.sqrt(np.maximum(energy * self.cells_per_bit, 1e-12))).astype(np.float32)
 
 
 def _luma(frame: np.ndarray) -> np.ndarray:
@@ -107,25 +168,31 @@ def _highpass(cells: np.ndarray) -> np.ndarray:
     return cells - cv2.blur(cells, (3, 3), borderType=cv2.BORDER_REFLECT)
 
 
-def cell_features(image: np.ndarray) -> np.ndarray:
-    """High-passed cell means of a single-channel image (any size), shape (GRID, GRID) float32."""
-    cells = cv2.resize(image.astype(np.float32, copy=False), (GRID, GRID), interpolation=cv2.INTER_AREA)
+def cell_features(image: np.ndarray, grid: int) -> np.ndarray:
+    """High-passed cell means of a single-channel image (any size), shape (grid, grid) float32."""
+    cells = cv2.resize(image.astype(np.float32, copy=False), (grid, grid), interpolation=cv2.INTER_AREA)
     return _highpass(cells)
 
 
-def frame_features(frame: np.ndarray) -> np.ndarray:
-    return cell_features(_luma(frame))
+def frame_features(frame: np.ndarray) -> dict[int, np.ndarray]:
+    """Cell features of one frame for every grid, with picture edges beyond LIMIT zeroed."""
+    luma = _luma(frame)
+    feats = {g: cell_features(luma, g) for g in GRIDS}
+    return {g: np.where(np.abs(f) <= LIMIT, f, 0.0).astype(np.float32) for g, f in feats.items()}
 
 
 @dataclasses.dataclass(frozen=True)
 class Strength:
-    """Embedding strength in luma levels; the defaults were tuned for PSNR >= 40 dB after CRF 30."""
+    """Embedding strength in luma levels; tuned for PSNR >= 40 dB and survival of CRF 30."""
 
-    target: float = 2.0  # how far (levels) each cell feature is pushed towards its chip
+    target: float = 1.7  # how far (levels) each cell feature is pushed towards its chip
     margin: float = 1.5  # how far past LIMIT a cell is pushed when it is cheaper to silence it
-    max_amplitude: float = 8.0  # cap on a bit's pattern amplitude, before the texture mask
-    mask_floor: float = 0.5  # texture weight in flat areas
-    mask_ceiling: float = 1.6
+    max_amplitude: float = 12.0  # cap on a cell's pattern amplitude, before the texture mask
+    # No texture weighting by default: x264 quantises textured areas hardest (adaptive quantisation),
+    # so a texture-weighted mark is the first thing CRF 30 removes (measured: 224 px clips lost it).
+    mask_floor: float = 1.0
+    mask_ceiling: float = 1.0
+    psnr_floor: float = 40.5  # a frame's pattern is scaled down until marking costs at most this PSNR
     texture_ref: float = 0.5  # added to the frame's mean contrast, so a flat frame gets the floor
 
 
@@ -134,11 +201,17 @@ class Watermarker:
 
     def __init__(self, payload: int, key: bytes, strength: Strength | None = None) -> None:
         self.payload = payload
-        self.layout = Layout.from_key(key)
+        self.key = key
         self.strength = strength or Strength()
-        signs = encode_bits(payload)
-        self._signed_chips = (signs[self.layout.bit_of_cell].reshape(GRID, GRID) * self.layout.chips)
+        self._signs = encode_bits(payload)
+        self._chips: dict[int, np.ndarray] = {}
         self._dither_field: np.ndarray | None = None
+
+    def signed_chips(self, grid: int) -> np.ndarray:
+        if grid not in self._chips:
+            layout = Layout.from_key(self.key, grid)
+            self._chips[grid] = self._signs[layout.bit_of_cell].reshape(grid, grid) * layout.chips
+        return self._chips[grid]
 
     def _mask(self, mid: np.ndarray) -> np.ndarray:
         s = self.strength
@@ -156,12 +229,13 @@ class Watermarker:
         luma = _luma(frame)
         h, w = luma.shape
         s = self.strength
-        mid_size = (GRID * _MID, GRID * _MID)
+        grid = grid_for(w, h)
+        mid_size = (grid * _MID, grid * _MID)
         mid = cv2.resize(luma, mid_size, interpolation=cv2.INTER_AREA).astype(np.float32)
         mask = self._mask(mid)
-        chips = self._signed_chips
-        host = cell_features(mid) * chips
-        response = np.maximum(cell_features(mask * self._up(chips, mid_size)) * chips, 0.05)
+        chips = self.signed_chips(grid)
+        host = cell_features(mid, grid) * chips
+        response = np.maximum(cell_features(mask * self._up(chips, mid_size), grid) * chips, 0.05)
         # Cheapest of: push the cell up to +target (it votes for its bit), or push it out past the
         # detector's window on its own side (it no longer votes). Cells already fine are left alone.
         out = -(LIMIT + s.margin)
@@ -170,10 +244,15 @@ class Watermarker:
         goal = np.where(idle, host, goal)
         amp = np.zeros_like(host)
         for _ in range(3):  # neighbouring cells leak into each other: correct on the pattern actually built
-            got = host + cell_features(mask * self._up(amp * chips, mid_size)) * chips
+            got = host + cell_features(mask * self._up(amp * chips, mid_size), grid) * chips
             step = np.where(idle, 0.0, (goal - got) / response)
             amp = np.clip(amp + step, -s.max_amplitude, s.max_amplitude).astype(np.float32)
         offset = mask * self._up(amp.astype(np.float32) * chips, mid_size)
+        # Rounding with the dither adds ~1/6 level^2 of its own; the rest of the budget is the pattern's.
+        budget = 255.0**2 / 10.0 ** (s.psnr_floor / 10.0) - 1.0 / 6.0
+        power = float(np.mean(offset * offset))
+        if power > budget:
+            offset *= np.float32(np.sqrt(budget / power))
         return cv2.resize(offset, (w, h), interpolation=cv2.INTER_LINEAR)
 
     @staticmethod
@@ -209,6 +288,8 @@ class Detection:
     confidence: float  # z-score of the key's statistic against decoy keys (>= MIN_Z to claim a mark)
     crc_ok: bool
     frames: int
+    grid: int  # the grid the decision is about (the claimed one, else the most confident)
+    decoded: int = dataclasses.field(repr=False)  # Viterbi's best id even when unclaimed: for measuring
     soft_bits: np.ndarray = dataclasses.field(repr=False, compare=False)  # (CODE_BITS,) normalised
 
 
@@ -216,34 +297,58 @@ class Detector:
     """Accumulates frame features for one key; `result()` can be asked at any point."""
 
     def __init__(self, key: bytes, decoys: int = DECOYS, min_z: float = MIN_Z) -> None:
-        self.layout = Layout.from_key(key)
-        self.decoys = [Layout.from_key(key, salt=b"decoy%d" % i) for i in range(decoys)]
+        self.layouts = {
+            g: [Layout.from_key(key, g)] + [Layout.from_key(key, g, b"decoy%d" % i) for i in range(decoys)]
+            for g in GRIDS
+        }
         self.min_z = min_z
-        self._sum = np.zeros((GRID, GRID), np.float64)
+        self._sums = {g: np.zeros((g, g), np.float64) for g in GRIDS}
+        self._squares = {g: np.zeros((g, g), np.float64) for g in GRIDS}
         self.frames = 0
 
     def add(self, frame: np.ndarray) -> None:
-        features = frame_features(frame)
-        self._sum += np.where(np.abs(features) <= LIMIT, features, 0.0)
+        for g, feats in frame_features(frame).items():
+            self._sums[g] += feats
+            self._squares[g] += feats.astype(np.float64) ** 2
         self.frames += 1
-
-    @staticmethod
-    def _normalised(layout: Layout, features: np.ndarray) -> np.ndarray:
-        corr = layout.correlate(features)
-        energy = np.bincount(layout.bit_of_cell, (features * features).ravel(), CODE_BITS)
-        return corr / np.sqrt(np.maximum(energy * layout.cells_per_bit, 1e-12))
 
     def result(self) -> Detection:
         if self.frames == 0:
-            return Detection(False, None, 0.0, False, 0, np.zeros(CODE_BITS, np.float32))
-        features = (self._sum / self.frames).astype(np.float32)
-        soft = self._normalised(self.layout, features)
-        stat = float(np.mean(np.abs(soft)))
-        null = np.array([np.mean(np.abs(self._normalised(d, features))) for d in self.decoys])
-        z = float((stat - null.mean()) / max(float(null.std()), 1e-6))
-        payload, crc_ok = decode_bits(soft)
-        found = crc_ok and z >= self.min_z
-        return Detection(found, payload if found else None, z, crc_ok, self.frames, soft.astype(np.float32))
+            return Detection(False, None, 0.0, False, 0, GRIDS[0], 0, np.zeros(CODE_BITS, np.float32))
+        n = self.frames
+        means = {g: s / n for g, s in self._sums.items()}
+        spreads = {g: np.maximum(self._squares[g] / n - means[g] ** 2, 0.0) for g in GRIDS}
+        return self.decide(means, spreads, n)
+
+    def decide(self, means: dict[int, np.ndarray], spreads: dict[int, np.ndarray], frames: int) -> Detection:
+        """The verdict on per-cell means and variances over frames. Cells whose feature swings from frame
+        to frame (moving picture, where the encoder's motion compensation drags the mark along) are
+        weighted down. The key's layout is row 0 of each grid's batch, decoys follow."""
+        verdicts = []
+        for g, layouts in self.layouts.items():
+            weighted = (means[g] / (spreads[g] + VAR_FLOOR)).astype(np.float32)
+            soft = np.stack([lay.normalised(weighted) for lay in layouts])
+            bits = viterbi(soft)
+            stats = np.mean(soft * _reencode(bits), axis=1)
+            null = stats[1:]
+            z = float((stats[0] - null.mean()) / max(float(null.std()), 1e-6))
+            payload, crc_ok = split_info(bits[0])
+            verdicts.append((crc_ok and z >= self.min_z, z, g, payload, crc_ok, soft[0]))
+        found, z, g, payload, crc_ok, soft = max(verdicts, key=lambda v: (v[0], v[1]))
+        return Detection(found, payload if found else None, z, crc_ok, frames, g, payload, soft)
+
+
+def _reencode(bits: np.ndarray) -> np.ndarray:
+    """Re-encode decoded info bits (B, INFO_BITS) into +-1 codewords (B, CODE_BITS)."""
+    table = _register_outputs()
+    batch = bits.shape[0]
+    padded = np.concatenate([bits.astype(np.int64), np.zeros((batch, _K - 1), np.int64)], axis=1)
+    reg = np.zeros(batch, np.int64)
+    out = np.empty((batch, padded.shape[1], 2), np.float32)
+    for t in range(padded.shape[1]):
+        reg = ((reg << 1) | padded[:, t]) & ((1 << _K) - 1)
+        out[:, t] = table[reg]
+    return out.reshape(batch, -1)
 
 
 def detect(frames: Iterable[np.ndarray], key: bytes, max_frames: int | None = None) -> Detection:

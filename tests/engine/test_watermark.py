@@ -12,7 +12,16 @@ import pytest
 
 from swapengine import media
 from swapengine.errors import BadInput
-from swapengine.watermark import Watermarker, decode_bits, detect, detect_file, encode_bits
+from swapengine.watermark import (
+    CODE_BITS,
+    Watermarker,
+    decode_bits,
+    detect,
+    detect_file,
+    encode_bits,
+    grid_for,
+    info_bits,
+)
 from tests.conftest import run_ffmpeg
 
 KEY = b"test-key-0"
@@ -74,7 +83,7 @@ def test_invisible(rendered: tuple[Path, Path, float]) -> None:
 def test_payload_survives(rendered: tuple[Path, Path, float], attack: str) -> None:
     path = attacked(rendered[0], attack)
     result = detect_file(path, KEY)
-    accuracy = float(np.mean(np.where(result.soft_bits > 0, 1.0, -1.0) == encode_bits(PAYLOAD)))
+    accuracy = float(np.mean(np.array(info_bits(result.decoded)) == np.array(info_bits(PAYLOAD))))
     assert accuracy >= 0.99, (attack, accuracy, result)
     assert result.found and result.payload == PAYLOAD, result
 
@@ -95,16 +104,30 @@ def test_unmarked_and_wrong_key_not_found(
         assert not detect(still, key).found
 
 
-def test_code_round_trip() -> None:
+def test_code_round_trip_and_error_correction() -> None:
+    rng = np.random.default_rng(3)
     for payload in (0, 1, PAYLOAD, 2**32 - 1):
         soft = encode_bits(payload)
-        assert soft.shape == (48,)
+        assert soft.shape == (CODE_BITS,) and CODE_BITS == 108
         assert decode_bits(soft) == (payload, True)
+        # The convolutional code (free distance 10) corrects scattered hard errors ...
         flipped = soft.copy()
-        flipped[5] *= -1
-        assert decode_bits(flipped)[1] is False
+        flipped[[5, 30, 61, 95]] *= -1
+        assert decode_bits(flipped) == (payload, True)
+        # ... and soft Viterbi decodes a noisy codeword with ~15% of its bits wrong.
+        noisy = soft + rng.normal(0.0, 0.8, CODE_BITS).astype(np.float32)
+        assert np.mean(np.sign(noisy) != soft) > 0.05
+        assert decode_bits(noisy) == (payload, True)
+    # A random soft word decodes to some id, but the CRC refuses it (the detector then also needs z).
+    crc_passes = sum(decode_bits(rng.normal(size=CODE_BITS).astype(np.float32))[1] for _ in range(300))
+    assert crc_passes <= 1
     with pytest.raises(ValueError):
         encode_bits(2**32)
+
+
+def test_grid_follows_frame_size() -> None:
+    assert grid_for(1920, 1080) == 64 and grid_for(224, 224) == 64
+    assert grid_for(176, 144) == 32 and grid_for(100, 64) == 16
 
 
 def test_odd_sizes_embed_and_tiny_frames_are_refused() -> None:
