@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import F, Q
+from django.db.models import Count, F, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -149,6 +149,46 @@ class Template(models.Model):
         if missing:
             raise ValueError(f"no value for {', '.join(missing)}")
         return values
+
+    def choose_fan_track(self, track_id: int) -> bool:
+        """The admin's pick of the face the fan replaces; False if the analysis found no such track."""
+        if track_id not in self.track_ids():
+            return False
+        self.fan_track = track_id
+        self.save(update_fields=["fan_track", "updated_at"])
+        return True
+
+    def stats(self) -> dict[str, Any]:
+        """What the studio shows: renders by outcome, failures by the engine's reason, share-page views."""
+        renders = Render.objects.filter(template=self)
+        by_state = dict(renders.order_by().values_list("state").annotate(n=Count("pk")))
+        failures = list(
+            renders.filter(state=Render.State.FAILED).order_by().values("error_code")
+            .annotate(count=Count("pk")).order_by("-count", "error_code")
+        )
+        return {
+            "renders": sum(by_state.values()),
+            "by_state": by_state,
+            "failures": failures,
+            "active": by_state.get(Render.State.QUEUED, 0) + by_state.get(Render.State.RUNNING, 0),
+            "views": renders.aggregate(total=Sum("views"))["total"] or 0,
+            "viewed_ads": renders.filter(views__gt=0).count(),
+        }
+
+    def start_test_render(self, session_key: str, selfie_name: str, selfie_bytes: bytes, name: str) -> Render:
+        """An admin's trial of this template with a sample selfie: a normal render, owned by their session."""
+        from django.core.files.base import ContentFile
+
+        with transaction.atomic():
+            render = Render(template=self, owner_session=session_key, name=name, consent_at=timezone.now())
+            render.selfie.save(selfie_name, ContentFile(selfie_bytes), save=False)
+            try:
+                render.save()
+            except BaseException:
+                render.selfie.delete(save=False)
+                raise
+            render.enqueue()
+        return render
 
     def request_analysis(self) -> None:
         """Mark for (re-)analysis and enqueue it once the current transaction commits."""

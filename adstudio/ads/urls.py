@@ -1,6 +1,6 @@
 from django.urls import path
 
-from adstudio.ads import views
+from adstudio.ads import studio, views
 
 app_name = "ads"
 urlpatterns = [
@@ -9,6 +9,10 @@ urlpatterns = [
     path("t/<slug:slug>/poster", views.template_poster, name="template_poster"),
     path("t/<slug:slug>/preview.mp4", views.template_preview, name="template_preview"),
     path("t/<slug:slug>/tracks/<int:track_id>.jpg", views.track_thumbnail, name="track_thumbnail"),
+    path("studio/<slug:slug>/", studio.studio, name="studio"),
+    path("studio/<slug:slug>/track/", studio.choose_track, name="studio_track"),
+    path("studio/<slug:slug>/test/", studio.test_render, name="studio_test"),
+    path("studio-samples/<slug:key>.jpg", studio.sample_image, name="studio_sample"),
     path("r/<uuid:public_id>/", views.render_page, name="render"),
     path("r/<uuid:public_id>/delete/", views.render_delete, name="render_delete"),
     # Share tokens are secrets.token_urlsafe: letters, digits, "-" and "_", which the slug converter takes.

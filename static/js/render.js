@@ -8,7 +8,7 @@
   var words = JSON.parse(document.getElementById("stage-words").textContent);
   var $ = function (id) { return document.getElementById(id); };
   var base = root.dataset.baseUrl || window.location.origin;
-  var socket = null, attempt = 0, retryTimer = null, finished = false;
+  var socket = null, attempt = 0, retryTimer = null, finished = false, firstSample = null;
 
   function show(id, visible) { $(id).hidden = !visible; }
 
@@ -24,6 +24,7 @@
     $("percent").textContent = percent + "%";
     $("stage").textContent = stageWords || data.message || "";
     $("message").textContent = data.message && data.message !== stageWords ? data.message : "";
+    $("eta").textContent = data.state === "running" ? timeLeft(data.progress || 0) : "";
     show("working", !FINAL[data.state]);
     if (data.state === "done") { showDone(data); }
     if (data.state === "failed" || data.state === "cancelled") {
@@ -31,6 +32,16 @@
       show("failed", true);
     }
     if (FINAL[data.state]) { stop(); }
+  }
+
+  // Time left from the rate seen on this page so far; nothing until there is enough to go on.
+  function timeLeft(progress) {
+    var now = Date.now();
+    if (!firstSample || progress < firstSample.progress) { firstSample = { time: now, progress: progress }; return ""; }
+    var done = progress - firstSample.progress, elapsed = (now - firstSample.time) / 1000;
+    if (done < 0.05 || elapsed < 2) { return ""; }
+    var seconds = Math.max(1, Math.round(elapsed / done * (1 - progress)));
+    return seconds < 60 ? "about " + seconds + " s left" : "about " + Math.round(seconds / 60) + " min left";
   }
 
   function showDone(data) {
@@ -43,6 +54,8 @@
       $("open-share").href = data.share_url;
       var text = "Watch my " + root.dataset.title + " ad: " + link;
       $("whatsapp").href = "https://wa.me/?text=" + encodeURIComponent(text);
+      $("x-share").href = "https://x.com/intent/post?url=" + encodeURIComponent(link) +
+        "&text=" + encodeURIComponent("Watch my " + root.dataset.title + " ad");
     }
     if (data.video_url) { $("download").href = data.video_url + "?download=1"; }
     show("done", true);
@@ -75,6 +88,17 @@
       show("connection", true);
       retryTimer = setTimeout(connect, delay);
     };
+  }
+
+  // Phones: one tap opens the system share sheet (WhatsApp, Messages, ...) with the link.
+  var native = $("share-native");
+  if (navigator.share) {
+    native.hidden = false;
+    native.addEventListener("click", function () {
+      var url = $("share-link").value;
+      navigator.share({ title: root.dataset.title, text: "Watch my " + root.dataset.title + " ad", url: url })
+        .catch(function () { /* the fan closed the share sheet */ });
+    });
   }
 
   var copy = $("copy");
