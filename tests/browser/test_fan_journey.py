@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -11,7 +12,17 @@ from tests.browser.fan import play_muted, seen, start_ad, wait_final
 pytestmark = pytest.mark.browser
 
 
+# The system share sheet is a phone's; Chromium on Linux has none. Stand in for it and record the calls.
+SHARE_SHEET = """
+window.__shared = [];
+Object.defineProperty(navigator, "share", {configurable: true, value: function (data) {
+  window.__shared.push(data); return Promise.resolve();
+}});
+"""
+
+
 def test_selfie_to_playing_ad_and_share_page(phone, browser, live_site, selfie_jpg: Path) -> None:
+    phone.add_init_script(SHARE_SHEET)
     frames = start_ad(phone, selfie_jpg)
     assert wait_final(phone) == "done", phone.locator("#fail-message").text_content()
 
@@ -26,6 +37,8 @@ def test_selfie_to_playing_ad_and_share_page(phone, browser, live_site, selfie_j
     running = [f for f in frames if f.get("state") == "running"]
     assert len(running) >= 3 and frames[-1]["state"] == "done", frames
     assert {f["stage"] for f in running} >= {"swap"}, frames
+    etas = [v["eta"] for v in views if v["eta"]]
+    assert etas and all(e.startswith("about ") and e.endswith(" left") for e in etas), views
 
     # The finished ad plays on the page.
     assert phone.locator("#done").is_visible()
@@ -33,8 +46,18 @@ def test_selfie_to_playing_ad_and_share_page(phone, browser, live_site, selfie_j
     assert played["error"] is None and played["readyState"] >= 2, played
     assert played["currentTime"] > played["before"]["currentTime"] + 0.3, played
 
-    # A friend opens the share link in their own browser (no cookies of the fan's).
+    # Sharing: the phone's share sheet, WhatsApp and X carry the link; copy puts it in the field's selection.
     link = phone.locator("#share-link").input_value()
+    phone.get_by_role("button", name="Share…").click()
+    assert phone.evaluate("window.__shared") == [
+        {"title": "Demo: the car-phone call", "text": "Watch my Demo: the car-phone call ad", "url": link}
+    ]
+    quoted = quote(link, safe="")
+    assert phone.locator("#whatsapp").get_attribute("href").endswith(quoted)
+    assert phone.locator("#x-share").get_attribute("href").startswith(f"https://x.com/intent/post?url={quoted}&")
+    assert phone.locator("#download").get_attribute("href").endswith("/video.mp4?download=1")
+
+    # A friend opens the share link in their own browser (no cookies of the fan's).
     assert link.startswith(live_site.url + "/a/"), link
     friend_context = browser.new_context(viewport={"width": 1280, "height": 800})
     try:
@@ -54,6 +77,8 @@ def test_selfie_to_playing_ad_and_share_page(phone, browser, live_site, selfie_j
         ranged = friend.request.get(meta["og:video"], headers={"Range": "bytes=0-99"})
         assert ranged.status == 206 and len(ranged.body()) == 100
         assert friend.get_by_text("AI-generated").first.is_visible()
+        assert friend.locator("#views").inner_text() == "Watched 1 time"
+        assert friend.get_by_role("link", name="Make your own").get_attribute("href").startswith("/t/")
         shared = play_muted(friend, "video")
         assert shared["error"] is None and shared["readyState"] >= 2, shared
         assert shared["currentTime"] > shared["before"]["currentTime"] + 0.3, shared
