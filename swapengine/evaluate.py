@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from swapengine import media, metrics
-from swapengine.analysis import TemplateAnalysis, analyse_template
+from swapengine.analysis import TemplateAnalysis, analyse_template, face_embedding
 from swapengine.context import EngineContext
 from swapengine.errors import BadInput, EngineError
 from swapengine.faces import analyse_selfie, load_image
@@ -54,26 +54,6 @@ class Template:
     window_start: int
     full_analysis_s: float | None
     embeddings: dict[int, np.ndarray | None] = field(default_factory=dict)
-
-
-def face_embedding(identity: FaceIdentity, frame: np.ndarray, landmarks: np.ndarray) -> np.ndarray | None:
-    """dlib descriptor with a box from the mesh (brows to chin, cheek to cheek), on a small crop: the same
-    box rule for selfie, template and output, and no slow whole-frame dlib detection."""
-    x0, x1 = float(landmarks[234, 0]), float(landmarks[454, 0])
-    y0, y1 = float(landmarks[[105, 334], 1].mean()), float(landmarks[152, 1])
-    size = max(x1 - x0, y1 - y0)
-    if size < 16:
-        return None
-    h, w = frame.shape[:2]
-    cx0, cy0 = int(max(x0 - size, 0)), int(max(y0 - size, 0))
-    cx1, cy1 = int(min(x1 + size, w)), int(min(y1 + size, h))
-    scale = min(1.0, 200.0 / size)
-    import cv2
-
-    crop = cv2.resize(np.ascontiguousarray(frame[cy0:cy1, cx0:cx1]), None, fx=scale, fy=scale,
-                      interpolation=cv2.INTER_AREA)
-    box = ((x0 - cx0) * scale, (y0 - cy0) * scale, (x1 - cx0) * scale, (y1 - cy0) * scale)
-    return identity.embedding(crop, box)
 
 
 def choose_window(analysis: TemplateAnalysis, frames: int, multi: bool) -> int:

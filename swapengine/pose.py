@@ -61,14 +61,41 @@ def head_pose(landmarks: np.ndarray, width: int, height: int, reference: np.ndar
     model = np.ascontiguousarray(reference[list(RIGID)], np.float64)
     k = camera_matrix(width, height)
     out = np.zeros((len(lms), 3), np.float32)
+    previous: tuple[np.ndarray, np.ndarray] | None = None
     for i, pts in enumerate(lms):
         image = np.ascontiguousarray(pts[list(RIGID), :2], np.float64)
-        ok, rvec, _ = cv2.solvePnP(model, image, k, np.zeros(4), flags=cv2.SOLVEPNP_SQPNP)
-        if not ok:
+        found = _solve(model, image, k, previous)
+        if found is None:
             out[i] = np.nan
             continue
-        out[i] = euler_degrees(cv2.Rodrigues(rvec)[0])
+        previous = found
+        out[i] = euler_degrees(cv2.Rodrigues(found[0])[0])
     return out
+
+
+def _solve(model: np.ndarray, image: np.ndarray, k: np.ndarray,
+           previous: tuple[np.ndarray, np.ndarray] | None) -> tuple[np.ndarray, np.ndarray] | None:
+    """SQPnP, and Levenberg-Marquardt started from the previous frame's pose; the one that reprojects
+    better wins (SQPnP alone can land on a mirrored pose on a few noisy frames)."""
+    dist = np.zeros(4)
+    candidates = []
+    ok, rvec, tvec = cv2.solvePnP(model, image, k, dist, flags=cv2.SOLVEPNP_SQPNP)
+    if ok:
+        candidates.append((rvec, tvec))
+    if previous is not None:
+        ok, rvec, tvec = cv2.solvePnP(model, image, k, dist, previous[0].copy(), previous[1].copy(),
+                                      useExtrinsicGuess=True, flags=cv2.SOLVEPNP_ITERATIVE)
+        if ok:
+            candidates.append((rvec, tvec))
+    best, best_err = None, np.inf
+    for rvec, tvec in candidates:
+        if float(tvec[2, 0]) <= 0:  # behind the camera
+            continue
+        projected = cv2.projectPoints(model, rvec, tvec, k, dist)[0].reshape(-1, 2)
+        err = float(np.linalg.norm(projected - image, axis=1).mean())
+        if err < best_err:
+            best, best_err = (rvec, tvec), err
+    return best
 
 
 def euler_degrees(rot: np.ndarray) -> np.ndarray:

@@ -8,10 +8,11 @@ import subprocess
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from swapengine import media
-from swapengine.analysis import TemplateAnalysis, analyse_template, content_key
+from swapengine.analysis import TemplateAnalysis, analyse_template, content_key, occlusion, sample_colours, skin_points
 from swapengine.context import EngineContext
 from swapengine.errors import BadInput
 
@@ -88,3 +89,64 @@ def test_clip_without_a_face(tmp_path: Path) -> None:
         analyse_template(clip, tmp_path / "cache", ctx)
     assert info.value.code == "no_face_in_clip"
     assert not (tmp_path / "cache" / content_key(clip)).exists()
+
+
+def test_pose_occlusion_and_smoothing_stored(analysed: tuple[TemplateAnalysis, list]) -> None:
+    result, _ = analysed
+    track = result.tracks[0]
+    assert track.pose is not None and track.pose.shape == (len(track.frames), 3)
+    assert np.isfinite(track.pose).all() and np.abs(track.pose[:, :2]).max() < 45  # a talking man, no profile
+    assert track.occlusion is not None and float(np.median(track.occlusion)) < 0.1
+    assert track.segment_starts is not None and len(track.segment_starts) == 0
+    entry = result.summary()["tracks"][0]
+    assert entry["spans"] == [[track.start, track.end]] and len(entry["yaw_range"]) == 2
+    step = np.abs(np.diff(track.landmarks[:, :468, :2], axis=0)).mean()
+    assert 0 < step < 5  # smoothed, yet still moving with the face
+    reloaded = TemplateAnalysis.load(result.directory)
+    np.testing.assert_array_equal(reloaded.tracks[0].pose, track.pose)
+
+
+def test_occluder_raises_the_estimate(talking_clip: Path, analysed: tuple[TemplateAnalysis, list]) -> None:
+    """A dark patch (a microphone) painted over a quarter of the face in some frames: those read as
+    occluded, the others do not."""
+    result, _ = analysed
+    track = result.tracks[0]
+    skin = skin_points()
+    samples = []
+    painted = set(range(40, 60))
+    with media.FrameReader(talking_clip, result.info) as reader:
+        for index, frame in enumerate(reader):
+            row = int(np.searchsorted(track.frames, index))
+            if row >= len(track.frames) or track.frames[row] != index:
+                continue
+            lm = track.landmarks[row]
+            if index in painted:
+                frame = frame.copy()
+                x0, y0 = int(lm[1, 0]), int(lm[1, 1])  # nose tip: cover the lower right quarter
+                frame[y0:y0 + 120, x0:x0 + 120] = (40, 40, 40)
+            samples.append(sample_colours(frame, lm, skin))
+    estimate = occlusion(np.stack(samples))
+    rows = np.isin(track.frames, sorted(painted))
+    assert estimate[rows].min() > 0.12 and np.median(estimate[~rows]) < 0.05
+
+
+def test_cut_and_re_entry_make_one_track(carphone_clip: Path, tmp_path: Path) -> None:
+    """The man, a cut to an empty grey shot, a cut back with him elsewhere in the frame: one person."""
+    clip = tmp_path / "reentry.mp4"
+    graph = ("[0:v]scale=264:216,setsar=1,split=2[a][b];"
+             "[a]trim=end_frame=45,setpts=PTS-STARTPTS,pad=640:360:0:0:color=gray[p1];"
+             "color=c=0x305070:s=640x360:r=30000/1001,trim=end_frame=20,setsar=1[p2];"
+             "[b]trim=start_frame=45,setpts=PTS-STARTPTS,pad=640:360:370:140:color=gray[p3];"
+             "[p1][p2][p3]concat=n=3:v=1:a=0,format=yuv420p[v]")
+    subprocess.run([media.ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-i", str(carphone_clip),
+                    "-filter_complex", graph, "-map", "[v]", "-c:v", "libx264", "-crf", "16", str(clip)],
+                   check=True, capture_output=True)
+    with EngineContext(tmp_path) as ctx:
+        result = analyse_template(clip, tmp_path / "cache", ctx)
+    assert 45 in result.cuts and 65 in result.cuts
+    assert len(result.tracks) == 1
+    track = result.tracks[0]
+    spans = track.spans()
+    assert len(spans) == 2 and spans[0][0] <= 2 and 40 <= spans[0][1] <= 44 and 65 <= spans[1][0] <= 67
+    assert track.landmarks_at(55) is None and track.landmarks_at(100) is not None
+    assert result.summary()["cuts"] == result.cuts

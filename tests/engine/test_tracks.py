@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from swapengine.faces import Face
-from swapengine.tracks import build_tracks
+from swapengine.tracks import build_tracks, link, merge, merge_groups
 
 
 def face(x: float, y: float, size: float) -> Face:
@@ -64,3 +66,68 @@ def test_gap_longer_than_allowed_has_no_landmarks() -> None:
 
 def test_no_faces_no_tracks() -> None:
     assert build_tracks([[] for _ in range(30)]) == []
+
+
+def test_cut_ends_a_fragment_even_at_the_same_place() -> None:
+    frames = [[face(100, 100, 80)] for _ in range(40)]
+    fragments = link(frames, max_gap=5, cuts=[20])
+    assert [(f.frames[0], f.frames[-1]) for f in fragments] == [(0, 19), (20, 39)]
+    assert len(build_tracks(frames, cuts=[20])) == 2
+
+
+def test_fragments_of_one_person_merge_by_embedding() -> None:
+    """A leaves, B (someone else) is on screen, A comes back somewhere else: A's pieces form one track."""
+    frames: list[list[Face]] = []
+    for i in range(90):
+        if i < 30:
+            frames.append([face(100, 100, 80)])
+        elif i < 60:
+            frames.append([face(300, 100, 90)])
+        else:
+            frames.append([face(500, 120, 80)])
+    fragments = link(frames, max_gap=5, cuts=[30, 60])
+    assert len(fragments) == 3
+    a, b = np.eye(128)[0].astype(np.float32), np.eye(128)[1].astype(np.float32)
+    tracks = merge(fragments, 90, [a, b, a + 0.01])
+    assert len(tracks) == 2
+    lead = tracks[0]
+    assert len(lead.frames) == 60 and lead.spans() == [(0, 29), (60, 89)]
+    assert lead.segment_starts is not None and lead.segment_starts.tolist() == [30]
+    assert lead.landmarks_at(45) is None  # the other person's shot: nothing to swap
+    assert tracks[1].spans() == [(30, 59)]
+
+
+def test_no_merge_when_faces_share_a_frame_or_differ() -> None:
+    frames = [[face(100, 100, 80), face(400, 100, 80)] for _ in range(30)]
+    fragments = link(frames)
+    same = np.ones(128, np.float32)
+    assert merge_groups(fragments, [same, same]) == [[0], [1]]  # on screen together: two people
+    solo = [[face(100, 100, 80)] if i < 10 or i >= 20 else [] for i in range(30)]
+    pieces = link(solo, max_gap=5)
+    far = np.eye(128)[:2].astype(np.float32)  # distance 1.41, well over the threshold
+    assert len(merge(pieces, 30, list(far))) == 2
+    assert len(merge(pieces, 30, None)) == 2
+    assert len(merge(pieces, 30, [far[0], None])) == 2
+
+
+def test_landmarks_not_interpolated_across_a_re_entry() -> None:
+    solo = [[face(100, 100, 80)] if i < 10 or i >= 13 else [] for i in range(30)]
+    pieces = link(solo, max_gap=1)
+    assert len(pieces) == 2
+    same = np.ones(128, np.float32)
+    (track,) = merge(pieces, 30, [same, same], max_gap=5)
+    assert track.landmarks_at(11) is None and track.landmarks_at(13) is not None
+    assert build_tracks(solo, max_gap=5)[0].landmarks_at(11) is not None  # one fragment: bridged
+
+
+def test_cut_detector_on_real_frames(carphone_clip: Path) -> None:
+    from swapengine import media
+    from swapengine.tracks import CutDetector
+
+    info = media.probe(carphone_clip)
+    detector = CutDetector()
+    with media.FrameReader(carphone_clip, info) as reader:
+        frames = [f.copy() for f, _ in zip(reader, range(40), strict=False)]
+    assert not any(detector.is_cut(f) for f in frames)  # a talking man in a moving car: no cut
+    assert detector.is_cut(np.ascontiguousarray(frames[0][::-1, ::-1] // 2 + 100))
+    assert not detector.is_cut(np.ascontiguousarray(frames[0][::-1, ::-1] // 2 + 100))
