@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 from pathlib import Path
 
@@ -42,6 +44,20 @@ if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
     SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production-0123456789abcdef"
+
+# The invisible watermark's key (bytes). Default: derived from SECRET_KEY, so it is stable per deployment
+# and secret; set WATERMARK_KEY to keep marks verifiable across a SECRET_KEY rotation.
+WATERMARK_KEY = (
+    os.environ["WATERMARK_KEY"].encode()
+    if os.environ.get("WATERMARK_KEY")
+    else hmac.new(SECRET_KEY.encode(), b"adstudio-watermark-key", hashlib.sha256).digest()
+)
+# C2PA signing (content credentials on every rendered MP4): both paths (PEM) or neither; off when unset.
+C2PA_SIGNING_KEY = env("C2PA_SIGNING_KEY", "")
+C2PA_CERTIFICATE = env("C2PA_CERTIFICATE", "")
+if bool(C2PA_SIGNING_KEY) != bool(C2PA_CERTIFICATE):
+    raise ImproperlyConfigured("set both C2PA_SIGNING_KEY and C2PA_CERTIFICATE, or neither")
+VERIFY_MAX_BYTES = envint("VERIFY_MAX_BYTES", str(80 * 1024 * 1024))  # clips uploaded to /verify
 
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 
 import swapengine
+from adstudio.ads import provenance, speaking
 from adstudio.ads.models import Render, Template
 from swapengine.analysis import analyse_template
 from swapengine.context import EngineContext
@@ -22,6 +23,7 @@ from swapengine.errors import BadInput, Cancelled, EngineError
 from swapengine.progress import ProgressCallback
 from swapengine.provenance import Label
 from swapengine.render import RenderRequest, render
+from swapengine.watermark import Watermarker
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +68,13 @@ def publish(render_row: Render) -> None:
         log.warning("could not publish progress for render %s", render_row.pk, exc_info=True)
 
 
-def run_render(render_row: Render, extra_progress: ProgressCallback | None = None) -> Render:
-    """Run a claimed render to a final state. Outputs appear only complete, by rename."""
+def run_render(
+    render_row: Render, extra_progress: ProgressCallback | None = None, slot_audio: Path | None = None
+) -> Render:
+    """Run a claimed render to a final state. Outputs appear only complete, by rename.
+
+    `slot_audio` (the CLI's --slot-audio) is said in the template's one dialogue slot instead of the voice.
+    """
     template = render_row.template
     work = Path(settings.RENDER_WORK_DIR) / f"{render_row.public_id.hex}-{render_row.attempts}"
     shutil.rmtree(work, ignore_errors=True)
@@ -76,21 +83,24 @@ def run_render(render_row: Render, extra_progress: ProgressCallback | None = Non
     try:
         if not template.is_ready:
             raise BadInput("This ad is not available right now. Please pick another one.", "template_not_ready")
-        if not render_row.selfie:
+        if template.swap_face and not render_row.selfie:
             raise BadInput("Your selfie is missing. Please upload it again.", "no_selfie")
         with EngineContext(Path(settings.ENGINE_CACHE_DIR)) as ctx:
             analysis = analyse_template(Path(template.clip.path), Path(settings.ENGINE_CACHE_DIR), ctx)
             request = RenderRequest(
                 clip=Path(template.clip.path),
                 analysis=analysis,
-                track_id=int(template.fan_track),  # type: ignore[arg-type]
-                selfie=Path(render_row.selfie.path),
+                track_id=template.fan_track if template.swap_face else None,
+                selfie=Path(render_row.selfie.path) if template.swap_face else None,
                 out_video=work / "ad.mp4",
                 out_poster=work / "poster.jpg",
                 render_id=str(render_row.public_id),
                 label=Label(corner=template.label_corner),
+                dialogue=speaking.dialogue_request(template, render_row, slot_audio),
+                watermark=Watermarker(render_row.pk, key=settings.WATERMARK_KEY),
             )
             render(request, ctx, progress=RenderProgress(render_row, extra_progress))
+        provenance.sign_video(work / "ad.mp4", Path(template.clip.path), render_row)
         video_name, poster_name = _store_outputs(render_row, work)
         if not render_row.finish(video_name, poster_name):  # cancelled at the last moment
             default_storage.delete(video_name)
@@ -136,7 +146,9 @@ def run_analysis(template: Template, progress: ProgressCallback | None = None) -
         cache = Path(settings.ENGINE_CACHE_DIR)
         with EngineContext(cache) as ctx:
             analysis = analyse_template(Path(template.clip.path), cache, ctx, progress=report)
+            speaking.prepare_slots(template, analysis, ctx, progress=report)
         summary = analysis.summary()
+        summary["speech"] = speaking.speech_summary(Path(template.clip.path))
         tracks = summary.pop("tracks")
         poster = ""
         if tracks:

@@ -19,4 +19,5 @@ urlpatterns = [
     path("a/<slug:token>/", views.share, name="share"),
     path("a/<slug:token>/video.mp4", views.share_video, name="share_video"),
     path("a/<slug:token>/poster.jpg", views.share_poster, name="share_poster"),
+    path("verify/", views.verify, name="verify"),
 ]

@@ -20,11 +20,12 @@ from django.utils.text import slugify
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from adstudio.ads import ratelimit
+from adstudio.ads import provenance, ratelimit
 from adstudio.ads.forms import PersonaliseForm
 from adstudio.ads.models import STAGE_WORDS, Render, Template
 from adstudio.ads.privacy import CONSENT_VERSION, client_ip, hash_ip
 from adstudio.ads.ranged import ranged_file_response
+from swapengine.errors import BadInput
 
 SHARED_FILE_CACHE = {"public": True, "max_age": 300}  # short: a deleted ad must vanish from caches soon
 
@@ -223,3 +224,26 @@ def track_thumbnail(request: HttpRequest, slug: str, track_id: int) -> HttpRespo
     if not path.is_relative_to(root):
         raise Http404("No such face track.")
     return ranged_file_response(request, path, "image/jpeg")
+
+
+VERIFY_LIMIT = ratelimit.Limit("uploads", "clips sent")  # shares the upload budget with selfies
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def verify(request: HttpRequest) -> HttpResponse:
+    """Public: was this clip made here? The answer comes from the invisible watermark only."""
+    context: dict[str, object] = {"max_bytes": settings.VERIFY_MAX_BYTES}
+    if request.method != "POST":
+        return show(request, "ads/verify.html", context)
+    blocked = ratelimit.hit(request, VERIFY_LIMIT, request.session.session_key or "")
+    if blocked:
+        response = show(request, "ads/verify.html", {**context, "error": blocked.message}, status=429)
+        response["Retry-After"] = str(blocked.retry_after)
+        return response
+    try:
+        context["result"] = provenance.verify_upload(request.FILES.get("clip"))
+    except BadInput as exc:
+        return show(request, "ads/verify.html", {**context, "error": exc.user_message}, status=400)
+    return show(request, "ads/verify.html", context)
+
