@@ -57,6 +57,13 @@ def transcode_argv(clip: Path, out: Path) -> list[str]:
     ]
 
 
+def cpu_seconds() -> float:
+    """User + system CPU of this process and its finished children: unlike wall time, it barely changes
+    when other jobs share the cores, so runs on a busy machine stay comparable."""
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def run_measured(argv: list[str]) -> tuple[float, int]:
     """Wall seconds and the child's own peak RSS in bytes (wait4 gives this one child's rusage)."""
     started = time.perf_counter()
@@ -96,6 +103,11 @@ class BenchResult:
     render_seconds: float
     transcode_seconds: float
     ratio: float
+    analyse_cpu_seconds: float
+    render_cpu_seconds: float
+    transcode_cpu_seconds: float
+    cpu_ratio: float
+    load_average: float
     render_fps: float
     peak_rss_mb: float
     transcode_child_rss_mb: float
@@ -116,16 +128,19 @@ def run_bench(clip: Path, selfie: Path, work: Path) -> BenchResult:
 
     info = media.probe(clip)
     cache = work / "cache"
+    load = os.getloadavg()[0]
     with EngineContext(cache) as ctx:
-        started = time.perf_counter()
+        started, cpu0 = time.perf_counter(), cpu_seconds()
         analysis = analyse_template(clip, cache, ctx)
-        analyse_s = time.perf_counter() - started
+        analyse_s, cpu1 = time.perf_counter() - started, cpu_seconds()
         transcode_s, transcode_rss = run_measured(transcode_argv(clip, work / "transcode.mp4"))
+        cpu2 = cpu_seconds()
         request = RenderRequest(
             clip=clip, analysis=analysis, track_id=analysis.default_track_id(), selfie=selfie,
             out_video=work / "render.mp4", out_poster=work / "render.jpg", render_id="bench", label=Label(),
         )
         result = render(request, ctx)
+        cpu3 = cpu_seconds()
     self_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     child_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
     return BenchResult(
@@ -133,6 +148,9 @@ def run_bench(clip: Path, selfie: Path, work: Path) -> BenchResult:
         clip_seconds=round(info.duration, 2), analyse_seconds=round(analyse_s, 2),
         analyse_over_clip=round(analyse_s / info.duration, 2), render_seconds=round(result.seconds, 2),
         transcode_seconds=round(transcode_s, 2), ratio=round(result.seconds / transcode_s, 2),
+        analyse_cpu_seconds=round(cpu1 - cpu0, 2), render_cpu_seconds=round(cpu3 - cpu2, 2),
+        transcode_cpu_seconds=round(cpu2 - cpu1, 2), cpu_ratio=round((cpu3 - cpu2) / max(cpu2 - cpu1, 1e-6), 2),
+        load_average=round(load, 1),
         render_fps=round(result.frames / result.seconds, 1), peak_rss_mb=_mb(self_rss),
         transcode_child_rss_mb=_mb(transcode_rss), peak_child_rss_mb=_mb(child_rss),
         machine=f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_implementation()} "
@@ -163,6 +181,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"render       {r.render_seconds} s  ({r.render_fps} fps)")
     print(f"transcode    {r.transcode_seconds} s  (ffmpeg decode + libx264 veryfast)")
     print(f"ratio        {r.ratio}  (render / transcode; target <= 2.0)")
+    print(f"cpu seconds  analysis {r.analyse_cpu_seconds}, render {r.render_cpu_seconds}, transcode "
+          f"{r.transcode_cpu_seconds}; cpu ratio {r.cpu_ratio} (load average at start {r.load_average})")
     print(f"peak memory  {r.peak_rss_mb} MB python process; ffmpeg children: transcode "
           f"{r.transcode_child_rss_mb} MB, largest {r.peak_child_rss_mb} MB (target < 1500 MB)")
     print(f"machine      {r.machine}")

@@ -37,3 +37,5 @@ def test_one_short_run(short_clip: Path, astronaut_jpg: Path, tmp_path: Path) ->
     assert result.analyse_over_clip == pytest.approx(result.analyse_seconds / 1.2, rel=0.05)
     assert 50 < result.peak_rss_mb < 4000 and result.peak_child_rss_mb >= result.transcode_child_rss_mb
     assert (tmp_path / "render.mp4").stat().st_size > 10_000
+    assert min(result.transcode_cpu_seconds, result.render_cpu_seconds, result.analyse_cpu_seconds) > 0
+    assert result.cpu_ratio == pytest.approx(result.render_cpu_seconds / result.transcode_cpu_seconds, rel=0.05)
