@@ -93,11 +93,12 @@ def viterbi(soft: np.ndarray) -> np.ndarray:
     metric = np.full((soft.shape[0], n_states), -np.inf)
     metric[:, 0] = 0.0
     choices = np.empty((steps, soft.shape[0], n_states), np.int8)
+    branches = pairs @ table.T  # (B, steps, 2**K): the metric of every register value at every step
     for t in range(steps):
-        branch = pairs[:, t] @ table.T  # (B, 2**K)
-        cand = metric[:, prev] + branch[:, regs]  # (B, 2, states)
-        choices[t] = np.argmax(cand, axis=1)
-        metric = np.max(cand, axis=1)
+        low = metric[:, prev[0]] + branches[:, t, regs[0]]
+        high = metric[:, prev[1]] + branches[:, t, regs[1]]
+        choices[t] = high > low
+        metric = np.maximum(low, high)
     bits = np.empty((soft.shape[0], steps), np.int8)
     state = np.zeros(soft.shape[0], np.int64)  # terminated: the path ends in state 0
     rows = np.arange(soft.shape[0])
@@ -153,6 +154,25 @@ class Layout:
         corr = np.bincount(self.bit_of_cell, (features * self.chips).ravel(), CODE_BITS)
         energy = np.bincount(self.bit_of_cell, (features * features).ravel(), CODE_BITS)
         return (corr / np.sqrt(np.maximum(energy * self.cells_per_bit, 1e-12))).astype(np.float32)
+
+
+class LayoutBatch:
+    """Several layouts of one grid (the key's and its decoys') correlated in one bincount."""
+
+    def __init__(self, layouts: list[Layout]) -> None:
+        n = len(layouts)
+        self.size = n * CODE_BITS
+        self.index = (np.arange(n)[:, None] * CODE_BITS + np.stack([lay.bit_of_cell for lay in layouts])).ravel()
+        self.chips = np.stack([lay.chips.ravel() for lay in layouts])
+        self.counts = np.stack([lay.cells_per_bit for lay in layouts])
+
+    def normalised(self, features: np.ndarray) -> np.ndarray:
+        """(layouts, CODE_BITS): each layout's `Layout.normalised`."""
+        flat = features.ravel()
+        corr = np.bincount(self.index, (self.chips * flat).ravel(), self.size).reshape(self.counts.shape)
+        squares = np.broadcast_to(flat * flat, self.chips.shape).ravel()
+        energy = np.bincount(self.index, squares, self.size).reshape(self.counts.shape)
+        return (corr / np.sqrt(np.maximum(energy * self.counts, 1e-12))).astype(np.float32)
 
 
 def _luma(frame: np.ndarray) -> np.ndarray:
@@ -298,7 +318,8 @@ class Detector:
 
     def __init__(self, key: bytes, decoys: int = DECOYS, min_z: float = MIN_Z) -> None:
         self.layouts = {
-            g: [Layout.from_key(key, g)] + [Layout.from_key(key, g, b"decoy%d" % i) for i in range(decoys)]
+            g: LayoutBatch([Layout.from_key(key, g)] + [Layout.from_key(key, g, b"decoy%d" % i)
+                                                        for i in range(decoys)])
             for g in GRIDS
         }
         self.min_z = min_z
@@ -327,7 +348,7 @@ class Detector:
         verdicts = []
         for g, layouts in self.layouts.items():
             weighted = (means[g] / (spreads[g] + VAR_FLOOR)).astype(np.float32)
-            soft = np.stack([lay.normalised(weighted) for lay in layouts])
+            soft = layouts.normalised(weighted)
             bits = viterbi(soft)
             stats = np.mean(soft * _reencode(bits), axis=1)
             null = stats[1:]
