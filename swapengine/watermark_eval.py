@@ -4,9 +4,11 @@
 
 Per clip: embed a random 32-bit id into the first seconds, encode like a real render (FrameWriter:
 libx264 veryfast CRF 20), then re-encode at CRF 30, scale to 480p, trim 3 s from a random start (and
-all three at once), decode and detect. False positives: the unmarked encodes (and their attacked
-copies) are scanned in 3 s windows under many keys. With --reference, the same attacks are run on
-invisible-watermark's DWT-DCT (imwatermark, run by that interpreter; it is not a project dependency).
+all three at once), decode and detect. Bit accuracy is over the 48 id + CRC bits after error correction;
+"raw" is over the 108 coded bits before it (how hard the channel was). False positives: the unmarked
+encodes (and their attacked copies) are scanned in 3 s windows under many keys. With --reference, the
+same attacks are run on invisible-watermark's DWT-DCT (imwatermark, run by that interpreter; it is not a
+project dependency).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from .errors import FFmpegError
 from .watermark import GRIDS, Detector, Watermarker, encode_bits, frame_features, info_bits
 
 KEY = b"watermark-eval-key"
-DEFAULT_DIRS = [Path("/work/shared/media/templates"), Path("/work/shared/media/templates_nospeech")]
+DEFAULT_DIRS = [Path("/work/shared/media") / d for d in ("templates", "templates_nospeech", "templates_multi")]
 
 
 def ffmpeg(*args: str) -> None:
@@ -265,12 +267,13 @@ def reference_worker(plain: Path, work: Path, seed: int) -> dict[str, object]:
 def print_table(report: dict[str, object]) -> None:
     clips = typing_list(report["clips"])
     names = list(clips[0]["rows"]) if clips else []
-    heads = " | ".join(f"{n} bit acc / exact" for n in names)
+    heads = " | ".join(f"{n} bits / raw / exact / z" for n in names)
     print(f"\n| clip | size | PSNR dB | embed ms/f | {heads} |")
     print("|---|---|---|---|" + "---|" * len(names))
     for c in clips:
         rows = c["rows"]
-        cells = [f"{rows[n]['bit_acc']:.3f} / {'yes' if rows[n]['exact'] else 'NO'}" for n in names]
+        cells = [f"{rows[n]['bit_acc']:.3f} / {rows[n]['raw_acc']:.2f} / {'yes' if rows[n]['exact'] else 'NO'}"
+                 f" / {rows[n]['z']:.0f}" for n in names]
         joined = " | ".join(cells)
         print(f"| {c['name']} | {c['size']} | {c['psnr']:.1f} | {c['embed_ms']:.1f} | {joined} |")
     for n in names:
