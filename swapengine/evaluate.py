@@ -72,9 +72,12 @@ def choose_window(analysis: TemplateAnalysis, frames: int, multi: bool) -> int:
 
 
 def trim_argv(clip: Path, out: Path, start: int, fps: float, frames: int) -> list[str]:
+    """The window as its own clip; the sound is cut to the same length, or the reader's constant-rate
+    normalisation would pad the picture to the sound's length."""
     return [
         media.ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-ss", f"{start / fps:.4f}",
-        "-i", str(clip), "-map", "0:v:0", "-map", "0:a:0?", "-frames:v", str(frames), "-c:v", "libx264",
+        "-i", str(clip), "-map", "0:v:0", "-map", "0:a:0?", "-frames:v", str(frames),
+        "-t", f"{frames / fps:.4f}", "-c:v", "libx264",
         "-preset", "veryfast", "-crf", "14", "-pix_fmt", "yuv420p", "-c:a", "aac", str(out),
     ]
 
