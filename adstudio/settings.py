@@ -206,6 +206,7 @@ else:
 CELERY_BEAT_SCHEDULE = {
     "expire-renders": {"task": "adstudio.ads.tasks.expire_renders", "schedule": 3600.0},
 }
+CELERY_BEAT_SCHEDULE_FILENAME = env("CELERY_BEAT_SCHEDULE_FILENAME", str(BASE_DIR / "var" / "celerybeat-schedule"))
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
