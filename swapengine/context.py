@@ -6,6 +6,7 @@ from pathlib import Path
 from types import TracebackType
 
 from swapengine.faces import FaceAnalyzer
+from swapengine.voice import PiperVoice
 
 
 class EngineContext:
@@ -14,6 +15,7 @@ class EngineContext:
     def __init__(self, cache_root: Path | str) -> None:
         self.cache_root = Path(cache_root)
         self._analyzer: FaceAnalyzer | None = None
+        self._voice: PiperVoice | None = None
 
     @property
     def analyzer(self) -> FaceAnalyzer:
@@ -21,10 +23,20 @@ class EngineContext:
             self._analyzer = FaceAnalyzer()
         return self._analyzer
 
+    @property
+    def voice(self) -> PiperVoice:
+        """The English voice for dialogue lines (its ONNX model loads on the first line said)."""
+        if self._voice is None:
+            self._voice = PiperVoice()
+        return self._voice
+
     def close(self) -> None:
         if self._analyzer is not None:
             self._analyzer.close()
             self._analyzer = None
+        if self._voice is not None:
+            self._voice.close()
+            self._voice = None
 
     def __enter__(self) -> EngineContext:
         return self

@@ -19,6 +19,7 @@ import numpy as np
 from swapengine import media
 from swapengine.analysis import TemplateAnalysis
 from swapengine.context import EngineContext
+from swapengine.dialogue import DialogueRequest, PreparedDialogue, prepare_dialogue
 from swapengine.errors import EngineError
 from swapengine.faces import analyse_selfie, load_image
 from swapengine.progress import Progress, ProgressCallback
@@ -38,13 +39,14 @@ _POLL_S = 0.1
 class RenderRequest:
     clip: Path
     analysis: TemplateAnalysis
-    track_id: int
-    selfie: Path
+    track_id: int | None  # None, with no selfie: a dialogue-only ad
+    selfie: Path | None
     out_video: Path
     out_poster: Path
     render_id: str
     label: Label
     watermark: Watermarker | None = None  # the render's id, invisibly in every frame
+    dialogue: DialogueRequest | None = None  # new lines said in the template's dialogue slots
 
 
 @dataclass
@@ -113,13 +115,19 @@ def render(req: RenderRequest, ctx: EngineContext, progress: ProgressCallback | 
     report = Progress(progress, STAGES)
     report.report("prepare", 0.0)
     info = req.analysis.info
-    track = req.analysis.track(req.track_id)
-    image = load_image(req.selfie)
-    report.report("prepare", 0.3)
-    swapper = FaceSwapper(analyse_selfie(image, ctx.analyzer))
+    track = req.analysis.track(req.track_id) if req.track_id is not None else None
+    swapper = None
+    if track is not None and req.selfie is not None:
+        image = load_image(req.selfie)
+        report.report("prepare", 0.3)
+        swapper = FaceSwapper(analyse_selfie(image, ctx.analyzer))
     stamp = LabelStamp(req.label, info.width, info.height)
     tags = render_metadata(req.render_id, req.analysis.key)
-    wanted_poster = poster_index(track)
+    spoken: PreparedDialogue | None = None
+    if req.dialogue is not None:  # its WAV is removed by the encode thread, however the render ends
+        wav = req.out_video.with_name(req.out_video.stem + "-dialogue.wav")
+        spoken = prepare_dialogue(req.dialogue, req.clip, req.analysis, wav, ctx.voice)
+    wanted_poster = poster_index(track) if track is not None else spoken.poster_frame if spoken else 0
     report.report("prepare", 1.0)
 
     pipe = _Pipeline()
@@ -134,19 +142,25 @@ def render(req: RenderRequest, ctx: EngineContext, progress: ProgressCallback | 
         pipe.put(decoded, None)
 
     def write() -> None:
-        audio = req.clip if info.has_audio else None
-        with media.FrameWriter(req.out_video, info, audio_source=audio, metadata=tags) as writer:
-            while (item := pipe.get(finished)) is not None:
-                writer.write(item[1])
-            written[0] = writer.frames
+        audio = spoken.audio_path if spoken is not None else req.clip if info.has_audio else None
+        try:
+            with media.FrameWriter(req.out_video, info, audio_source=audio, metadata=tags) as writer:
+                while (item := pipe.get(finished)) is not None:
+                    writer.write(item[1])
+                written[0] = writer.frames
+        finally:
+            if spoken is not None:
+                spoken.close()
 
     threads = [pipe.thread(read, "render-decode"), pipe.thread(write, "render-encode")]
     poster: np.ndarray | None = None
     try:
         while (item := pipe.get(decoded)) is not None:
             index, frame = item
-            landmarks = track.landmarks_at(index)
-            if landmarks is not None:
+            if spoken is not None:
+                frame = spoken.apply(index, frame)
+            landmarks = track.landmarks_at(index) if track is not None else None
+            if landmarks is not None and swapper is not None:
                 frame = swapper.apply(frame, landmarks)
             stamp.apply(frame)
             if req.watermark is not None:

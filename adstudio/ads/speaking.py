@@ -1,0 +1,97 @@
+"""The web side of dialogue slots: what a render says, and what a template's analysis learns for it."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from adstudio.ads.models import DialogueSlot, PhraseRecording, Render, Template
+from swapengine import dialogue, speech
+from swapengine.analysis import TemplateAnalysis
+from swapengine.errors import BadInput
+from swapengine.progress import ProgressCallback
+
+log = logging.getLogger(__name__)
+
+PEAKS = 600  # waveform columns stored for the admin's timeline
+ANALYSIS_SR = 16000
+
+
+def dialogue_request(
+    template: Template, render: Render, slot_audio: Path | None = None
+) -> dialogue.DialogueRequest | None:
+    """Each slot's filled line, a phrase-bank take when one matches the whole line, and the stems."""
+    slots = list(template.slots.all())
+    if not slots:
+        return None
+    if slot_audio is not None and len(slots) != 1:
+        raise BadInput(f"This ad has {len(slots)} dialogue slots; a recording can replace only a single slot.",
+                       "slot_audio_ambiguous")
+    try:
+        values = template.fill(render.name, render.fields or {})
+    except ValueError:
+        raise BadInput("Some of the words this ad needs are missing. Please fill in the form again.",
+                       "fields_missing") from None
+    lines = []
+    for slot in slots:
+        text = slot.text(values)
+        recording = slot_audio
+        if recording is None and (phrase := PhraseRecording.objects.matching(template, text)) is not None:
+            recording = Path(phrase.audio.path)
+        lines.append(dialogue.SlotLine(slot.start, slot.end, text, slot.speaker_track, recording))
+    stems = None
+    if template.dialogue_stem and template.music_stem:
+        stems = dialogue.Stems(Path(template.dialogue_stem.path), Path(template.music_stem.path))
+    return dialogue.DialogueRequest(lines, stems)
+
+
+def speech_summary(clip: Path) -> dict[str, Any]:
+    """Speech regions and waveform peaks of the clip's sound, for the admin to place slots by eye."""
+    try:
+        samples = speech.load_audio(clip, ANALYSIS_SR)
+    except BadInput:
+        return {"regions": [], "peaks": [], "duration": 0.0}
+    regions = speech.speech_regions(samples, ANALYSIS_SR)
+    return {
+        "regions": [[round(a, 2), round(b, 2)] for a, b in regions],
+        "peaks": [round(p, 3) for p in speech.waveform_peaks(samples, PEAKS)],
+        "duration": round(len(samples) / ANALYSIS_SR, 3),
+    }
+
+
+def assign_speakers(template: Template, analysis: TemplateAnalysis) -> list[DialogueSlot]:
+    """Slots without a speaker get the face whose mouth moves most in their span (saved on the slot)."""
+    slots = list(template.slots.all())
+    known = {t.id for t in analysis.tracks}
+    for slot in slots:
+        if slot.speaker_track is None or slot.speaker_track not in known:
+            slot.speaker_track = dialogue.default_speaker(analysis, slot.start, slot.end)
+            slot.save(update_fields=["speaker_track"])
+    return slots
+
+
+def music_warnings(template: Template) -> list[str]:
+    """One line per slot whose span has music or effects under it while the template has no stems."""
+    if template.dialogue_stem and template.music_stem:
+        return []
+    slots = list(template.slots.all())
+    if not slots or not template.clip:
+        return []
+    try:
+        samples = speech.load_audio(Path(template.clip.path), ANALYSIS_SR)
+    except (BadInput, OSError, ValueError) as exc:
+        log.info("no music check for template %s: %s", template.pk, exc)
+        return []
+    return [
+        f"Slot {slot.start:.2f}-{slot.end:.2f} s: there seems to be music or other sound under the line. "
+        "Without stems it is replaced together with the line; upload a dialogue stem and a music stem."
+        for slot in slots
+        if dialogue.music_under_slot(samples, ANALYSIS_SR, slot.start, slot.end)
+    ]
+
+
+def prepare_slots(template: Template, analysis: TemplateAnalysis, ctx: object = None,
+                  progress: ProgressCallback | None = None) -> None:
+    """At template analysis: choose each slot's speaker (the lip-sync models come with swapengine.lipsync)."""
+    assign_speakers(template, analysis)
