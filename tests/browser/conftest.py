@@ -8,10 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.server import ADMIN_PASSWORD, ADMIN_USER, CHROMIUM, CHROMIUM_ARGS, LiveServer, chromium_missing
-
-PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 1, "is_mobile": True, "has_touch": True}
-DESKTOP = {"viewport": {"width": 1280, "height": 800}, "device_scale_factor": 1}
+from tests.browser.server import (
+    ADMIN_PASSWORD,
+    ADMIN_USER,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    DESKTOP,
+    PHONE,
+    LiveServer,
+    chromium_missing,
+)
 
 
 @pytest.fixture(scope="session")

@@ -25,6 +25,8 @@ CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
     "--no-first-run",
 ]
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 1, "is_mobile": True, "has_touch": True}
+DESKTOP = {"viewport": {"width": 1280, "height": 800}, "device_scale_factor": 1}
 # Variables that would switch the server to services mode or to someone else's files.
 _DROPPED = ("REDIS_URL", "DATABASE_URL", "EMBEDDED_WORKER", "SQLITE_TEST_PATH", "STATIC_ROOT", "SITE_URL")
 
