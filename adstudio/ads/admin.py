@@ -7,13 +7,42 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.db.models import Count, QuerySet
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from adstudio.ads import speaking
 from adstudio.ads.forms import TemplateAdminForm
-from adstudio.ads.models import Render, Template
+from adstudio.ads.models import ContextTable, DialogueSlot, PhraseRecording, Render, SensitiveTerm, Template
+from adstudio.ads.timeline import regions_text, timeline_svg
+
+
+class OptionalInlineFormSet(BaseInlineFormSet):
+    """A post without this inline's management form (a script, a form from before dialogue slots)
+    leaves the rows as they are instead of failing the whole save."""
+
+    def __init__(self, data: Any = None, *args: Any, **kwargs: Any) -> None:
+        prefix = kwargs.get("prefix") or self.get_default_prefix()
+        if data is not None and f"{prefix}-TOTAL_FORMS" not in data:
+            data = data.copy()
+            data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
+        super().__init__(data, *args, **kwargs)
+
+
+class DialogueSlotInline(admin.TabularInline):
+    model = DialogueSlot
+    formset = OptionalInlineFormSet
+    extra = 0
+    fields = ["start", "end", "speaker_track", "line"]
+
+
+class ContextTableInline(admin.TabularInline):
+    model = ContextTable
+    formset = OptionalInlineFormSet
+    extra = 0
+    fields = ["key_field", "target", "rows"]
 
 
 @admin.register(Template)
@@ -24,11 +53,17 @@ class TemplateAdmin(admin.ModelAdmin):
     search_fields = ["title", "slug"]
     readonly_fields = [
         "analysis_status", "analysis_progress", "analysis_message", "analysis_error",
-        "clip_info", "face_tracks", "analysis_key", "engine_version",
+        "clip_info", "face_tracks", "analysis_key", "engine_version", "speech_timeline", "music_warning",
     ]
+    inlines = [DialogueSlotInline, ContextTableInline]
     fieldsets = [
         (None, {"fields": ["title", "slug", "clip", "poster", "label_corner", "published"]}),
-        ("The fan's face", {"fields": ["face_tracks", "fan_track"]}),
+        ("The fan's face", {"fields": ["swap_face", "face_tracks", "fan_track"]}),
+        ("Dialogue", {
+            "fields": ["speech_timeline", "music_warning", "dialogue_stem", "music_stem"],
+            "description": "Slots (below) replace a span of the clip's speech with a line such as "
+            "'Happy Diwali, {name}!'. Place them by eye on the detected speech.",
+        }),
         ("Analysis", {"fields": [
             "analysis_status", "analysis_progress", "analysis_message", "analysis_error",
             "clip_info", "analysis_key", "engine_version",
@@ -67,6 +102,29 @@ class TemplateAdmin(admin.ModelAdmin):
             rows,
         )
         return format_html('<ul class="face-tracks" style="list-style:none;padding:0">{}</ul>', items)
+
+    @admin.display(description="Speech in the clip")
+    def speech_timeline(self, obj: Template) -> SafeString | str:
+        found = obj.info.get("speech") if obj.info else None
+        if not found:
+            return "Appears once the clip is analysed."
+        slots = [(s.start, s.end, s.line) for s in obj.slots.all()] if obj.pk else []
+        svg = timeline_svg(found["peaks"], found["regions"], slots, float(found["duration"]))
+        return format_html("{}<p>{}</p>", svg, regions_text(found["regions"]))
+
+    @admin.display(description="Music under slots")
+    def music_warning(self, obj: Template) -> SafeString | str:
+        warnings = speaking.music_warnings(obj) if obj.pk else []
+        if not warnings:
+            return "No music detected under the slots (or stems are attached)."
+        return format_html_join("", '<p style="color:#b71c1c">{}</p>', ((w,) for w in warnings))
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        slots_changed = any(f.model is DialogueSlot and f.has_changed() for f in formsets)
+        if slots_changed and "clip" not in form.changed_data:
+            form.instance.request_analysis()  # cached faces: only the slots' speakers are prepared again
+            self.message_user(request, "The dialogue slots are being prepared (speaker, lip model).")
 
     def save_model(self, request: HttpRequest, obj: Template, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
@@ -152,3 +210,26 @@ class RenderAdmin(admin.ModelAdmin):
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Render]) -> None:
         for render in queryset:
             render.discard()
+
+
+@admin.register(PhraseRecording)
+class PhraseRecordingAdmin(admin.ModelAdmin):
+    """The celebrity's own takes of common names and words: used when a whole line matches (any case, accents)."""
+
+    list_display = ["text", "template", "audio"]
+    list_filter = ["template"]
+    search_fields = ["text"]
+
+
+@admin.register(SensitiveTerm)
+class SensitiveTermAdmin(admin.ModelAdmin):
+    """Words no fan may put in the celebrity's mouth: refused in names and every spoken field."""
+
+    list_display = ["term", "note"]
+    search_fields = ["term", "note"]
+
+
+@admin.register(ContextTable)
+class ContextTableAdmin(admin.ModelAdmin):
+    list_display = ["template", "key_field", "target"]
+    list_filter = ["template"]

@@ -255,7 +255,10 @@ class TemplateAdminForm(forms.ModelForm):
 
     class Meta:
         model = Template
-        fields = ["title", "slug", "clip", "poster", "published", "label_corner", "fan_track"]
+        fields = [
+            "title", "slug", "clip", "poster", "published", "label_corner", "swap_face", "fan_track",
+            "dialogue_stem", "music_stem",
+        ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -270,6 +273,33 @@ class TemplateAdminForm(forms.ModelForm):
             clip.name = f"{secrets.token_hex(8)}{check_video(clip)}"
         return clip
 
+    def _clean_stem(self, name: str) -> Any:
+        """A stem must be sound ffmpeg can decode; stored under a random name."""
+        stem = self.cleaned_data.get(name)
+        if isinstance(stem, UploadedFile):
+            from swapengine.errors import BadInput, FFmpegError
+            from swapengine.speech import load_audio
+
+            with tempfile.NamedTemporaryFile(suffix=".upload") as tmp:
+                for chunk in stem.chunks():
+                    tmp.write(chunk)
+                tmp.flush()
+                try:
+                    load_audio(Path(tmp.name), 8000, max_seconds=1.0)
+                except (BadInput, FFmpegError):
+                    raise ValidationError("This file is not audio we can read (WAV, FLAC, MP3, AAC...).",
+                                          code="not_audio") from None
+            stem.seek(0)
+            suffix = "".join(ch for ch in Path(stem.name or "").suffix.lower()[:6] if ch.isalnum() or ch == ".")
+            stem.name = f"{secrets.token_hex(8)}{suffix if len(suffix) > 1 else '.wav'}"
+        return stem
+
+    def clean_dialogue_stem(self) -> Any:
+        return self._clean_stem("dialogue_stem")
+
+    def clean_music_stem(self) -> Any:
+        return self._clean_stem("music_stem")
+
     def clean_poster(self) -> Any:
         poster = self.cleaned_data.get("poster")
         if isinstance(poster, UploadedFile):
@@ -281,7 +311,7 @@ class TemplateAdminForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         ready = self.instance.analysis_status == Template.Analysis.READY
-        analysed = ready and data.get("fan_track") is not None
+        analysed = ready and (data.get("fan_track") is not None or data.get("swap_face") is False)
         # A new clip is analysed after saving; the catalog shows it once that is done.
         if data.get("published") and not analysed and "clip" not in self.changed_data:
             self.add_error("published", "Only an analysed template with a chosen face can be published.")

@@ -9,7 +9,7 @@ from typing import Any
 from adstudio.ads.models import DialogueSlot, PhraseRecording, Render, Template
 from swapengine import dialogue, speech
 from swapengine.analysis import TemplateAnalysis
-from swapengine.errors import BadInput
+from swapengine.errors import BadInput, EngineError
 from swapengine.progress import ProgressCallback
 
 log = logging.getLogger(__name__)
@@ -80,7 +80,7 @@ def music_warnings(template: Template) -> list[str]:
         return []
     try:
         samples = speech.load_audio(Path(template.clip.path), ANALYSIS_SR)
-    except (BadInput, OSError, ValueError) as exc:
+    except (BadInput, EngineError, OSError, ValueError) as exc:  # a page must not die of a bad clip
         log.info("no music check for template %s: %s", template.pk, exc)
         return []
     return [
