@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import subprocess
 import wave
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -188,6 +189,46 @@ def build_soundtrack(
     mixed = voice_track + music if stems is not None else voice_track
     write_wav(out_wav, _soft_limit(mixed), sr)
     return made
+
+
+@dataclass(frozen=True)
+class DialogueRequest:
+    """The optional dialogue part of a render: the slots' lines, and the stems when the template has them."""
+
+    lines: list[SlotLine]
+    stems: Stems | None = None
+
+
+@dataclass
+class PreparedDialogue:
+    """A render's new soundtrack (a WAV beside the output) and the frame hook for the slots' mouths."""
+
+    audio_path: Path
+    slots: list[SlotAudio]
+    poster_frame: int
+    mouths: list[FrameHook]
+
+    def apply(self, index: int, frame: np.ndarray) -> np.ndarray:
+        for hook in self.mouths:
+            frame = hook(index, frame)
+        return frame
+
+    def close(self) -> None:
+        self.audio_path.unlink(missing_ok=True)
+
+
+FrameHook = Callable[[int, np.ndarray], np.ndarray]
+
+
+def prepare_dialogue(
+    request: DialogueRequest, clip: Path, analysis: TemplateAnalysis, out_wav: Path,
+    english: Voice | None = None,
+) -> PreparedDialogue:
+    """Make every slot's line and the new soundtrack before the first frame is decoded."""
+    slots = build_soundtrack(clip, analysis, request.lines, out_wav, stems=request.stems, english=english)
+    first = slots[0].line
+    middle = int((first.start + first.end) / 2 * analysis.info.fps)
+    return PreparedDialogue(out_wav, slots, min(middle, analysis.info.frame_count - 1), [])
 
 
 def mouth_motion(analysis: TemplateAnalysis, track_id: int, first: int, last: int) -> float | None:
