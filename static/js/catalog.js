@@ -17,13 +17,11 @@
       if (started && started.catch) { started.catch(function () { stop(); }); }
       playing = true;
       toggle.setAttribute("aria-pressed", "true");
-      toggle.textContent = "Stop";
     }
     function stop() {
       video.pause();
       playing = false;
       toggle.setAttribute("aria-pressed", "false");
-      toggle.textContent = "Preview";
     }
     video.addEventListener("timeupdate", function () {
       if (video.currentTime > SECONDS) { video.currentTime = 0; }

@@ -33,6 +33,18 @@ SIZES = {"phone": PHONE, "desktop": DESKTOP}
 MAX_PNG_BYTES = 150_000
 HEADING = "## Page weight and time to interactive"
 # Far enough into a render that the bar, the stage and the time left all show (or already over).
+INTRO = (
+    "Measured by `python -m tests.browser.screenshots`: Chromium at 390x844 (phone), cache off, CPU slowed "
+    "{slowdown}x via CDP `Emulation.setCPUThrottlingRate`, against the local daphne server (no network "
+    "latency, so the times are the page's own parse, script and layout cost, plus the server's). Bytes are "
+    "Chromium's `encodedDataLength` per response, headers included. Video is counted apart: the players use "
+    "`preload=\"metadata\"`, and before the fan presses play Chromium's network events showed only an "
+    "aborted metadata request with no body bytes counted (the Video column). Times are the median of 3 "
+    "loads, from Navigation Timing (`responseStart`, `domContentLoadedEventEnd`, `loadEventEnd`, from the "
+    "start of the navigation). The machine was a shared 2-core box with other test suites running (load "
+    "average 15-25), so the times are pessimistic and vary by a few hundred ms between runs; the bytes do "
+    "not vary. The admin studio carries Django admin's own CSS and JS."
+)
 MID_RENDER = """(document.getElementById('bar').value >= 20 && document.getElementById('eta').textContent)
     || ['done', 'failed'].includes(document.getElementById('render').dataset.state)"""
 
@@ -135,12 +147,7 @@ def table(weights: dict[str, dict]) -> str:
     rows = [
         HEADING,
         "",
-        f"Measured by `python -m tests.browser.screenshots`: Chromium at 390x844 (phone), cache off, CPU slowed "
-        f"{CPU_SLOWDOWN}x via CDP `Emulation.setCPUThrottlingRate`, against the local daphne server (no network "
-        "latency, so the times are the page's own parse/script/layout cost). Bytes are Chromium's "
-        "`encodedDataLength` (headers included) per response; video bytes are counted apart because the "
-        "player fetches only what it needs. Times are the median of 3 loads, from Navigation Timing "
-        "(`responseStart`, `domContentLoadedEventEnd`, `loadEventEnd`, all from the start of the navigation).",
+        INTRO.format(slowdown=CPU_SLOWDOWN),
         "",
         "| Page | Requests | Sent (no video) | of which JS | Video | First byte | DOMContentLoaded | load |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
