@@ -311,6 +311,24 @@ def contact_sheet(pairs: list[dict[str, Any]], path: Path, rows: int, max_bytes:
         scale *= 0.8
 
 
+def markdown(report: dict[str, Any]) -> str:
+    """The summary against targets and one row per template (means over its selfies), for QUALITY.md."""
+    lines = ["| measure | value | target |", "|---|---:|---|"]
+    lines += [f"| {k} | {v['value']} | {v['target']} |" for k, v in report["summary"]["targets"].items()]
+    keys = ("identity_to_selfie", "identity_to_original", "identity_same_share", "closer_to_selfie_share",
+            "landmark_error", "mouth_error", "jitter_ratio", "lip_correlation", "lip_range_ratio",
+            "other_faces_unchanged")
+    lines += ["", "| template | pairs | " + " | ".join(keys) + " |", "|---|---:|" + "---:|" * len(keys)]
+    for name in sorted({p["template"] for p in report["pairs"]}):
+        rows = [p for p in report["pairs"] if p["template"] == name and "error" not in p]
+        cells = []
+        for k in keys:
+            vals = [float(p[k]) for p in rows if p.get(k) is not None]
+            cells.append(f"{np.mean(vals):.3f}" if vals else "-")
+        lines.append(f"| {name} | {len(rows)} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m swapengine.evaluate", description=__doc__.splitlines()[0])
     parser.add_argument("--media", type=Path, default=MEDIA)
@@ -360,6 +378,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     name = "quick" if args.quick else "report"
     (args.out / f"{name}.json").write_text(json.dumps(report, indent=1))
+    (args.out / f"{name}.md").write_text(markdown(report))
     sheet = contact_sheet([p for p in pairs if "_tiles" in p], args.out / f"{name}.png", args.sheet_rows)
     print(json.dumps(report["summary"], indent=1))
     print(f"wrote {args.out / f'{name}.json'} and {sheet} in {report['seconds']} s", file=sys.stderr)

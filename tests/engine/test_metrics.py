@@ -107,6 +107,7 @@ def test_evaluate_end_to_end(talking_clip: Path, astronaut_jpg: Path, tmp_path: 
     assert 0.3 < pair["jitter_ratio"] < 3 and pair["other_faces_unchanged"] is None
     assert report["summary"]["pairs"] == 1 and report["summary"]["failed_pairs"] == 0
     assert report["templates"]["talking.mp4"]["full_analysis_seconds"] > 0
+    assert "| talking.mp4 | 1 |" in (out / "report.md").read_text()
     sheet = (out / "report.png").read_bytes()
     assert sheet[:8] == b"\x89PNG\r\n\x1a\n" and 5_000 < len(sheet) < 2_000_000
 
