@@ -197,6 +197,10 @@ class DialogueRequest:
 
     lines: list[SlotLine]
     stems: Stems | None = None
+    lips: bool = True  # re-animate each speaker's mouth in the slot frames (swapengine.slotmouth)
+
+
+FrameHook = Callable[[int, np.ndarray], np.ndarray]
 
 
 @dataclass
@@ -217,9 +221,6 @@ class PreparedDialogue:
         self.audio_path.unlink(missing_ok=True)
 
 
-FrameHook = Callable[[int, np.ndarray], np.ndarray]
-
-
 def prepare_dialogue(
     request: DialogueRequest, clip: Path, analysis: TemplateAnalysis, out_wav: Path,
     english: Voice | None = None,
@@ -228,7 +229,16 @@ def prepare_dialogue(
     slots = build_soundtrack(clip, analysis, request.lines, out_wav, stems=request.stems, english=english)
     first = slots[0].line
     middle = int((first.start + first.end) / 2 * analysis.info.fps)
-    return PreparedDialogue(out_wav, slots, min(middle, analysis.info.frame_count - 1), [])
+    mouths: list[FrameHook] = []
+    if request.lips:
+        from swapengine.slotmouth import mouth_hooks  # torch is imported only when lips are wanted
+
+        try:
+            mouths.extend(mouth_hooks(clip, analysis, slots))
+        except BaseException:
+            out_wav.unlink(missing_ok=True)
+            raise
+    return PreparedDialogue(out_wav, slots, min(middle, analysis.info.frame_count - 1), mouths)
 
 
 def mouth_motion(analysis: TemplateAnalysis, track_id: int, first: int, last: int) -> float | None:

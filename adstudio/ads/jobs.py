@@ -146,9 +146,10 @@ def run_analysis(template: Template, progress: ProgressCallback | None = None) -
         cache = Path(settings.ENGINE_CACHE_DIR)
         with EngineContext(cache) as ctx:
             analysis = analyse_template(Path(template.clip.path), cache, ctx, progress=report)
-            speaking.prepare_slots(template, analysis, ctx, progress=report)
+            lips = speaking.prepare_slots(template, analysis, ctx, progress=report)
         summary = analysis.summary()
         summary["speech"] = speaking.speech_summary(Path(template.clip.path))
+        summary["lips"] = lips
         tracks = summary.pop("tracks")
         poster = ""
         if tracks:

@@ -11,6 +11,7 @@ from swapengine import dialogue, speech
 from swapengine.analysis import TemplateAnalysis
 from swapengine.errors import BadInput, EngineError
 from swapengine.progress import ProgressCallback
+from swapengine.slotmouth import ensure_mouth_model
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +93,15 @@ def music_warnings(template: Template) -> list[str]:
 
 
 def prepare_slots(template: Template, analysis: TemplateAnalysis, ctx: object = None,
-                  progress: ProgressCallback | None = None) -> None:
-    """At template analysis: choose each slot's speaker (the lip-sync models come with swapengine.lipsync)."""
-    assign_speakers(template, analysis)
+                  progress: ProgressCallback | None = None) -> dict[str, str]:
+    """At template analysis: each slot's speaker, then each speaker's lip model (trained once, cached
+    beside the analysis by content hash and engine version). Returns a note per speaker for the admin."""
+    slots = assign_speakers(template, analysis)
+    notes: dict[str, str] = {}
+    for track_id in sorted({s.speaker_track for s in slots if s.speaker_track is not None}):
+        try:
+            ensure_mouth_model(Path(template.clip.path), analysis, track_id, progress)
+            notes[str(track_id)] = "lip model ready"
+        except BadInput as exc:  # the line is still replaced; this face's lips stay as filmed
+            notes[str(track_id)] = f"no lip model: {exc.user_message}"
+    return notes

@@ -1,0 +1,105 @@
+"""A dialogue render: the slot's line in the soundtrack, the speaker's mouth re-animated in the slot only."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from swapengine import dialogue, media, slotmouth, speech
+from swapengine.analysis import TemplateAnalysis, analyse_template
+from swapengine.context import EngineContext
+from swapengine.dialogue import DialogueRequest, SlotLine
+from swapengine.provenance import Label
+from swapengine.render import RenderRequest, render
+
+SLOT = (1.2, 2.4)
+
+
+@pytest.fixture(scope="module")
+def speech_clip(carphone_clip: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The carphone man (528x432) with a Piper line for a soundtrack."""
+    from swapengine.voice import PiperVoice, resample
+
+    folder = tmp_path_factory.mktemp("dialogue-render")
+    said = PiperVoice().synthesise("Well hello there. Happy Diwali, Rahul! Have a sweet one today.")
+    track = np.zeros(int(4.0 * dialogue.SR), np.float32)
+    line = resample(said.samples, said.sr, dialogue.SR)[: len(track) - 4410] * 0.6
+    track[4410:4410 + len(line)] = line
+    wav = dialogue.write_wav(folder / "speech.wav", track[:, None], dialogue.SR)
+    out = folder / "speech.mp4"
+    argv = [media.ffmpeg_exe(), "-loglevel", "error", "-y", "-i", str(carphone_clip), "-i", str(wav),
+            "-map", "0:v", "-map", "1:a", "-vf", "scale=528:432:flags=lanczos", "-c:v", "libx264", "-crf", "18",
+            "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "192k", str(out)]
+    proc = subprocess.run(argv, capture_output=True)
+    assert proc.returncode == 0, proc.stderr
+    return out
+
+
+@pytest.fixture(scope="module")
+def analysed(speech_clip: Path, tmp_path_factory: pytest.TempPathFactory) -> TemplateAnalysis:
+    cache = tmp_path_factory.mktemp("cache")
+    with EngineContext(cache) as ctx:
+        analysis = analyse_template(speech_clip, cache, ctx)
+    model = slotmouth.ensure_mouth_model(speech_clip, analysis, analysis.default_track_id())
+    assert slotmouth.has_mouth_model(analysis, model.track_id)
+    return analysis
+
+
+def frames_of(path: Path) -> list[np.ndarray]:
+    info = media.probe(path)
+    with media.FrameReader(path, info) as reader:
+        return [frame.copy() for frame in reader]
+
+
+def test_hook_changes_only_the_mouth_in_the_slot(analysed: TemplateAnalysis, speech_clip: Path,
+                                                 tmp_path: Path) -> None:
+    track = analysed.default_track_id()
+    request = DialogueRequest([SlotLine(*SLOT, "Happy Diwali, Priya!", speaker_track=track)])
+    with EngineContext(tmp_path) as ctx:
+        prepared = dialogue.prepare_dialogue(request, speech_clip, analysed, tmp_path / "a.wav", ctx.voice)
+    assert len(prepared.mouths) == 1 and prepared.audio_path.is_file()
+    first, last = slotmouth.slot_frames(*SLOT, analysed.info.fps, analysed.info.frame_count)
+    assert (first, last) == (36, 72)  # 29.97 fps
+    originals = frames_of(speech_clip)
+    changed = 0
+    for index, frame in enumerate(originals):
+        out = prepared.apply(index, frame)
+        if not first <= index < last:
+            assert out is frame  # untouched, not even copied
+            continue
+        diff = np.abs(out.astype(int) - frame.astype(int)).max(axis=2) > 12
+        if diff.any():
+            changed += 1
+            ys, xs = np.nonzero(diff)
+            lm = analysed.track(track).landmarks_at(index)
+            assert lm is not None
+            nose_y, chin_y = lm[1, 1], lm[152, 1]
+            assert ys.min() > nose_y - 0.3 * (chin_y - nose_y) and ys.max() < chin_y + 10  # around the mouth
+            assert lm[234, 0] - 5 < xs.min() and xs.max() < lm[454, 0] + 5  # between the cheeks
+    assert changed >= (last - first) // 2
+    prepared.close()
+    assert not prepared.audio_path.exists()
+
+
+def test_dialogue_only_render(analysed: TemplateAnalysis, speech_clip: Path, tmp_path: Path) -> None:
+    track = analysed.default_track_id()
+    request = RenderRequest(
+        clip=speech_clip, analysis=analysed, track_id=None, selfie=None, out_video=tmp_path / "ad.mp4",
+        out_poster=tmp_path / "poster.jpg", render_id="r1", label=Label(),
+        dialogue=DialogueRequest([SlotLine(*SLOT, "Priya", speaker_track=track)]),
+    )
+    with EngineContext(tmp_path) as ctx:
+        result = render(request, ctx)
+    assert result.frames == analysed.info.frame_count and request.out_poster.is_file()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".wav") == []  # the soundtrack WAV is gone
+    info = media.probe(request.out_video)
+    assert info.has_audio and info.frame_count == analysed.info.frame_count
+    old, new = speech.load_audio(speech_clip, 16000), speech.load_audio(request.out_video, 16000)
+    n = min(len(old), len(new))
+    a, b = int(SLOT[0] * 16000), int(SLOT[1] * 16000)
+    assert np.corrcoef(old[:a - 800], new[:a - 800])[0, 1] > 0.95
+    assert np.sqrt(np.mean((old[a:b] - new[a:b]) ** 2)) > 0.3 * np.sqrt(np.mean(old[a:b] ** 2))
+    assert n > 3.9 * 16000
