@@ -111,7 +111,14 @@ DATABASE_URL = env("DATABASE_URL", "")
 SQLITE_PATH = Path(env("SQLITE_PATH", str(BASE_DIR / "var" / "adstudio.sqlite3")))
 SQLITE_TEST_PATH = Path(env("SQLITE_TEST_PATH", str(BASE_DIR / "var" / "test-adstudio.sqlite3")))
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+    # Not persistent by default: under daphne every request runs in a thread of its own, and a kept-open
+    # connection outlives its thread, so Postgres ran out of connections in the load test (Django's
+    # advice for ASGI). A worker may set DB_CONN_MAX_AGE; its tasks run in one long-lived thread.
+    DATABASES = {
+        "default": dj_database_url.parse(
+            DATABASE_URL, conn_max_age=envint("DB_CONN_MAX_AGE", "0"), conn_health_checks=True
+        )
+    }
 else:
     DATABASES = {
         "default": {

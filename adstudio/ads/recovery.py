@@ -6,8 +6,10 @@ too early is dropped. A Redis without persistence forgets every queued message w
 each Redis-mode worker runs a small sweep beside its consumer:
 
 - a running render whose heartbeat is stale is re-enqueued, once per attempt (a Redis SET NX guard);
+- a render queued for longer than RENDER_STALE_AFTER is re-enqueued once (its message may never have
+  reached the broker: the web's publish failed after the row was committed);
 - when a marker key is missing from the broker (it was wiped, or is new), the one worker that sets it
-  again re-enqueues every queued render, oldest first.
+  again re-enqueues every queued render at once, oldest first.
 
 Re-enqueueing is always safe: the claim (a conditional UPDATE) lets exactly one delivery run a render.
 """
@@ -48,7 +50,9 @@ def sweep(broker_url: str) -> list[int]:
     client = _redis(broker_url)
     wiped = bool(client.set(MARKER_KEY, timezone.now().isoformat(), nx=True))
     stale = timezone.now() - timedelta(seconds=settings.RENDER_STALE_AFTER)
-    lost = Render.objects.filter(state=Render.State.RUNNING, heartbeat_at__lt=stale)
+    lost = Render.objects.filter(state=Render.State.RUNNING, heartbeat_at__lt=stale) | Render.objects.filter(
+        state=Render.State.QUEUED, created_at__lt=stale
+    )
     if wiped:
         lost = lost | Render.objects.filter(state=Render.State.QUEUED)
     requeued = []

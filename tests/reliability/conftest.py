@@ -14,7 +14,7 @@ from adstudio.ads import jobs
 from adstudio.ads.management.commands.add_template import add_template
 from adstudio.ads.models import Template
 from tests.conftest import run_ffmpeg
-from tests.reliability.harness import NO_RATE_LIMITS, Proc, start_worker
+from tests.reliability.procs import NO_RATE_LIMITS, Proc, start_worker
 
 
 @pytest.fixture(scope="session")

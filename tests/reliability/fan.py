@@ -9,9 +9,11 @@ on connect is the render's true state.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import http.client
 import ipaddress
 import json
+import random
 import re
 import secrets
 import socket
@@ -122,8 +124,13 @@ class Watch:
         return self.messages[-1]["state"] if self.messages and self.messages[-1]["state"] in FINAL else None
 
 
-async def watch(fan: Fan, public_id: str, timeout: float, watch_state: Watch | None = None) -> Watch:
-    """Follow a render until a final state, reconnecting after drops like the render page does."""
+async def watch(
+    fan: Fan, public_id: str, timeout: float, watch_state: Watch | None = None, linger: float = 0.0
+) -> Watch:
+    """Follow a render until a final state, reconnecting after drops like the render page does.
+
+    `linger` keeps the socket open that much longer after the final state (a page left open).
+    """
     import websockets
 
     seen = watch_state or Watch()
@@ -131,7 +138,7 @@ async def watch(fan: Fan, public_id: str, timeout: float, watch_state: Watch | N
     headers = {"Cookie": fan.cookie_header()}
     origin = f"http://{fan.host}:{fan.port}"
     deadline = time.monotonic() + timeout
-    delay = 0.25
+    delay = 1.0
     while time.monotonic() < deadline:
         started = time.perf_counter()
         try:
@@ -147,15 +154,20 @@ async def watch(fan: Fan, public_id: str, timeout: float, watch_state: Watch | N
                         break
                     if first:
                         seen.first_message_s.append(time.perf_counter() - started)
-                        first, delay = False, 0.25
+                        first, delay = False, 1.0
                     message = json.loads(raw)
                     seen.messages.append(message)
                     if message.get("state") in FINAL:
+                        with contextlib.suppress(TimeoutError, websockets.exceptions.ConnectionClosed):
+                            until = min(deadline, time.monotonic() + linger)
+                            while (left := until - time.monotonic()) > 0:
+                                await asyncio.wait_for(ws.recv(), timeout=left)
                         return seen
                 seen.drops += 1
         except (OSError, TimeoutError, websockets.exceptions.WebSocketException) as exc:
             seen.drops += 1
             seen.errors.append(f"{type(exc).__name__}: {exc}"[:200])
-        await asyncio.sleep(delay)
-        delay = min(delay * 2, 4.0)
+        # static/js/render.js's backoff: 1 s doubling to 30 s, with +-25% jitter.
+        await asyncio.sleep(min(delay, max(0.0, deadline - time.monotonic())) * random.uniform(0.75, 1.25))
+        delay = min(delay * 2, 30.0)
     return seen

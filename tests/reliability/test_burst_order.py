@@ -29,7 +29,8 @@ def test_thirty_renders_two_workers(workers, template, astronaut_jpg: Path, medi
     for proc in procs:
         proc.wait_ready()
 
-    pks = [submit(template, astronaut_jpg, name=f"Fan {i}")[0].pk for i in range(RENDERS)]
+    names = [f"Fan {chr(65 + i % 26)}{chr(97 + i // 26)}" for i in range(RENDERS)]  # names take no digits
+    pks = [submit(template, astronaut_jpg, name=name)[0].pk for name in names]
     renders = wait_until_final(pks, timeout=300)
 
     assert [r.pk for r in renders] == pks  # created_at order is submission order

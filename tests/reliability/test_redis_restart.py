@@ -22,14 +22,8 @@ import pytest
 
 from adstudio.ads.models import Render, Template
 from tests.reliability.fan import Fan, Watch, watch
-from tests.reliability.harness import (
-    Proc,
-    assert_one_complete_output,
-    files_under,
-    free_port,
-    start_worker,
-    wait_until_final,
-)
+from tests.reliability.harness import assert_one_complete_output, files_under, wait_until_final
+from tests.reliability.procs import Proc, free_port, start_worker
 
 pytestmark = [pytest.mark.services, pytest.mark.reliability, pytest.mark.django_db(transaction=True)]
 
@@ -92,7 +86,7 @@ def test_redis_restart_mid_render(
             fans.append((fan, public_id, watchers.follow(fan, public_id, timeout=150)))
 
         for i in range(BEFORE):
-            post(f"Before {i}")
+            post(f"Before {chr(65 + i)}")
         deadline = time.monotonic() + 60
         while not Render.objects.filter(state=Render.State.RUNNING, progress__gt=0.1).exists():
             assert time.monotonic() < deadline, list(Render.objects.values_list("state", "progress"))
@@ -107,7 +101,7 @@ def test_redis_restart_mid_render(
         catalog = Fan(base).get("/")
         assert catalog.status == 200, catalog.body[:1000]
         for i in range(AFTER):
-            post(f"After {i}")
+            post(f"After {chr(65 + i)}")
 
         pks = list(Render.objects.order_by("created_at").values_list("pk", flat=True))
         assert len(pks) == BEFORE + AFTER
