@@ -1,8 +1,10 @@
-"""Face swap: the output face is the fan's (dlib identity), the template's mouth and surroundings stay."""
+"""Face swap: the output face is the fan's (dlib identity); the template's eyes, mouth, light, occluders
+and surroundings stay."""
 
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -10,9 +12,10 @@ import numpy as np
 import pytest
 
 from swapengine import media
-from swapengine.faces import FACE_OVAL, FaceAnalyzer, SelfieFace, analyse_selfie
+from swapengine.faces import FACE_OVAL, FaceAnalyzer, SelfieFace, analyse_selfie, face_quality
 from swapengine.identity import FaceIdentity
-from swapengine.swap import INNER_MOUTH, FaceSwapper
+from swapengine.swap import INNER_MOUTH, FaceSwapper, prepare_selfie, weak_reasons
+from swapengine.warp import EYES, facing
 
 SAMPLE_EVERY = 12
 
@@ -103,3 +106,118 @@ def test_speed_at_template_size(selfie: SelfieFace, samples: list[tuple[np.ndarr
         cv2.setNumThreads(-1)
     assert samples[0][0].shape == (432, 528, 3)
     assert 1.0 / float(np.median(times)) >= 25.0
+
+
+def lightness(image: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(image, cv2.COLOR_BGR2LAB)[..., 0].astype(np.float64)
+
+
+def test_eyes_come_from_the_template(selfie: SelfieFace, samples: list[tuple[np.ndarray, np.ndarray]]) -> None:
+    """Paint the template's eyes green: the green must survive (the template's blinks and gaze show)."""
+    frame, landmarks = samples[2]
+    painted = frame.copy()
+    for ring in EYES:
+        eye = cv2.erode(polygon(frame.shape, landmarks[list(ring)]), np.ones((3, 3), np.uint8)) > 0
+        painted[eye] = (0, 255, 0)
+    green = (painted[..., 1] > 200) & (painted[..., 2] < 60)
+    out = FaceSwapper(selfie).apply(painted, landmarks)
+    kept = (out[..., 1] > 170) & (out[..., 2] < 90) & (out[..., 0] < 90)
+    assert green.sum() > 40
+    assert kept.sum() > 0.6 * green.sum(), (int(kept.sum()), int(green.sum()))
+
+
+def test_occluder_stays_in_front(selfie: SelfieFace, samples: list[tuple[np.ndarray, np.ndarray]]) -> None:
+    """A dark grey bar (a microphone) across the cheek stays; the skin around it is the fan's."""
+    frame, landmarks = samples[1]
+    pts = landmarks[:, :2]
+    face_w = float(np.ptp(pts[list(FACE_OVAL), 0]))
+    cx, cy = pts[205]  # right cheek, between nose and face edge
+    rows = slice(int(cy - 0.05 * face_w), int(cy + 0.05 * face_w))
+    bar = (rows, slice(int(cx - 0.1 * face_w), int(cx + 0.06 * face_w)))
+    mic = frame.copy()
+    mic[bar] = (52, 50, 48)
+    swapper = FaceSwapper(selfie)
+    swapper.apply(mic, landmarks)  # the skin model settles on the track
+    out = swapper.apply(mic, landmarks)
+    inner = (slice(bar[0].start + 3, bar[0].stop - 3), slice(bar[1].start + 3, bar[1].stop - 3))
+    assert np.abs(out[inner].astype(int) - mic[inner]).mean() < 6
+    painted_over = FaceSwapper(selfie, keep_occluders=False).apply(mic, landmarks)
+    assert np.abs(painted_over[inner].astype(int) - mic[inner]).mean() > 30
+
+
+def test_side_light_comes_through(selfie: SelfieFace, samples: list[tuple[np.ndarray, np.ndarray]]) -> None:
+    """Darken the template's face from left to right: the fan's face darkens the same way."""
+    frame, landmarks = samples[0]
+    pts = landmarks[:, :2]
+    x0, x1 = pts[:, 0].min(), pts[:, 0].max()
+    ramp = np.clip((np.arange(frame.shape[1]) - x0) / (x1 - x0), 0, 1)
+    lit = np.clip(frame * (1.0 - 0.6 * ramp)[None, :, None], 0, 255).astype(np.uint8)
+    swapper = FaceSwapper(selfie)
+    flat, side = swapper.apply(frame, landmarks), FaceSwapper(selfie).apply(lit, landmarks)
+    left, right = pts[234], pts[454]
+    def halves(img: np.ndarray) -> tuple[float, float]:
+        cheek = int(0.12 * (x1 - x0))
+        a = img[int(left[1]) - cheek:int(left[1]) + cheek, int(left[0]) + cheek:int(left[0]) + 3 * cheek]
+        b = img[int(right[1]) - cheek:int(right[1]) + cheek, int(right[0]) - 3 * cheek:int(right[0]) - cheek]
+        return float(lightness(a).mean()), float(lightness(b).mean())
+    fl, fr = halves(flat)
+    sl, sr = halves(side)
+    tl, tr = halves(lit)
+    ol, orr = halves(frame)
+    assert (sl - sr) - (fl - fr) > 0.6 * ((tl - tr) - (ol - orr)), (sl, sr, fl, fr, tl, tr, ol, orr)
+
+
+def test_exposure_flicker_is_damped(selfie: SelfieFace, samples: list[tuple[np.ndarray, np.ndarray]]) -> None:
+    """One bright template frame moves the fan's face less than the template's own face (EMA)."""
+    frame, landmarks = samples[0]
+    swapper = FaceSwapper(selfie)
+    face = cv2.erode(polygon(frame.shape, landmarks[list(FACE_OVAL)]), np.ones((25, 25), np.uint8)) > 0
+    for _ in range(4):
+        steady = swapper.apply(frame, landmarks)
+    flash = np.clip(frame.astype(int) + 14, 0, 255).astype(np.uint8)
+    flashed = swapper.apply(flash, landmarks)
+    template_jump = lightness(flash)[face].mean() - lightness(frame)[face].mean()
+    output_jump = lightness(flashed)[face].mean() - lightness(steady)[face].mean()
+    assert 0 < output_jump < 0.6 * template_jump, (output_jump, template_jump)
+
+
+def test_edge_on_triangles_fade() -> None:
+    flat = np.array([[[0, 0, 0], [10, 0, 0], [0, 10, 0]]], np.float64)
+    edge_on = np.array([[[0, 0, 0], [0, 0, 10], [0, 10, 0]]], np.float64)
+    assert facing(flat)[0] == pytest.approx(1.0)
+    assert facing(edge_on)[0] == pytest.approx(0.0)
+
+
+def test_weak_selfies_say_why(selfie: SelfieFace) -> None:
+    assert weak_reasons(prepare_selfie(selfie)) == []
+    img = selfie.image.astype(np.float64)
+    dim = (img * 0.4).astype(np.uint8)
+    dark = replace(selfie, image=dim, quality=face_quality(dim, selfie.landmarks))
+    assert "dark" in weak_reasons(prepare_selfie(dark))
+    ramp = np.linspace(1.3, 0.35, img.shape[1])[None, :, None]
+    side = replace(selfie, image=np.clip(img * ramp, 0, 255).astype(np.uint8))
+    assert "side_light" in weak_reasons(prepare_selfie(side))
+    soft = cv2.GaussianBlur(selfie.image, (0, 0), 1.6)
+    assert "blurred" in weak_reasons(replace(selfie, image=soft, quality=face_quality(soft, selfie.landmarks)))
+    turned = replace(selfie, quality={**selfie.quality, "yaw": 0.4})
+    assert "turned" in weak_reasons(turned)
+    covered = selfie.image.copy()
+    lm = selfie.landmarks
+    cx, cy = lm[205, :2].astype(int)
+    r = int(0.12 * np.ptp(lm[:, 0]))
+    covered[cy - r:cy + r, cx - 2 * r:cx + r] = (40, 160, 40)  # a green ball over the cheek
+    assert "occluded" in weak_reasons(prepare_selfie(replace(selfie, image=covered)))
+
+
+def test_torch_batch_matches_opencv(selfie: SelfieFace, samples: list[tuple[np.ndarray, np.ndarray]]) -> None:
+    """The batched torch path (CPU here, CUDA on a GPU worker) gives the OpenCV path's picture."""
+    frames = [f for f, _ in samples[:4]]
+    marks: list[np.ndarray | None] = [lm for _, lm in samples[:4]]
+    marks[1] = None  # a frame outside the track is passed through
+    reference = FaceSwapper(selfie).apply_batch(frames, marks)
+    batched = FaceSwapper(selfie, device="cpu").apply_batch(frames, marks)
+    assert np.array_equal(batched[1], frames[1])
+    for a, b, f, lm in zip(reference, batched, frames, marks, strict=True):
+        diff = np.abs(a.astype(int) - b)
+        assert diff.mean() < 1.0 and np.percentile(diff, 99.9) < 12, (diff.mean(), np.percentile(diff, 99.9))
+        assert lm is None or (np.abs(b.astype(int) - f).max(axis=2) > 8).mean() > 0.02  # and it did swap
