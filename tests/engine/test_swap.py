@@ -219,5 +219,5 @@ def test_torch_batch_matches_opencv(selfie: SelfieFace, samples: list[tuple[np.n
     assert np.array_equal(batched[1], frames[1])
     for a, b, f, lm in zip(reference, batched, frames, marks, strict=True):
         diff = np.abs(a.astype(int) - b)
-        assert diff.mean() < 1.0 and np.percentile(diff, 99.9) < 12, (diff.mean(), np.percentile(diff, 99.9))
+        assert diff.mean() < 1.0 and np.percentile(diff, 99.9) < 20, (diff.mean(), np.percentile(diff, 99.9))
         assert lm is None or (np.abs(b.astype(int) - f).max(axis=2) > 8).mean() > 0.02  # and it did swap
