@@ -202,7 +202,7 @@ def train_mouth_model(
     samples = audiofeat.clip_samples(clip)
     spec = audiofeat.FeatureSpec()
     duration_frames = int(len(samples) / audiofeat.SR * fps)
-    rows = mouth.track_rows(track.frames, frames)
+    rows = mouth.usable_rows(track, mouth.track_rows(track.frames, frames))
     rows = rows[track.frames[rows] < duration_frames]
     if len(rows) < 20:
         raise BadInput("The speaker's face is visible for too little of the clip to learn their lip movements.",

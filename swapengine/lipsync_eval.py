@@ -38,12 +38,17 @@ def _corr(opening: np.ndarray, env: np.ndarray) -> float:
 
 
 def self_dub(clip: Path, cache_root: Path, ctx: EngineContext, holdout: float = 0.2, epochs: int = 120,
-             seed: int = 0, render: bool = False) -> dict[str, Any]:
-    """Train on the first (1 - holdout) of the speaker's track, predict the rest from its own audio."""
+             seed: int = 0, render: bool = False, block: int | None = None) -> dict[str, Any]:
+    """Hold out one contiguous block of the speaker's track (the last by default), train on the rest and
+    predict the block from its own audio."""
     analysis = analyse_template(clip, cache_root, ctx)
     track = analysis.track(analysis.default_track_id())
-    cut = int(round(len(track.frames) * (1 - holdout)))
-    train_frames, test_frames = track.frames[:cut], track.frames[cut:]
+    n_blocks = max(int(round(1 / holdout)), 2)
+    block = n_blocks - 1 if block is None else block
+    edges = np.linspace(0, len(track.frames), n_blocks + 1).round().astype(int)
+    test_rows = np.arange(edges[block], edges[block + 1])
+    train_rows = np.setdiff1d(np.arange(len(track.frames)), test_rows)
+    train_frames, test_frames = track.frames[train_rows], track.frames[test_rows]
     started = time.monotonic()
     model = train_mouth_model(clip, analysis, track.id, ctx, frames=train_frames, epochs=epochs, seed=seed,
                               save=False)
@@ -51,14 +56,15 @@ def self_dub(clip: Path, cache_root: Path, ctx: EngineContext, holdout: float = 
     samples = audiofeat.clip_samples(clip)
     n = analysis.info.frame_count
     predicted = model.predict(samples, audiofeat.SR, n)[test_frames]
-    real = mouth.lip_shapes(track.landmarks[cut:], model.reference)
-    mean_shape = mouth.lip_shapes(track.landmarks[:cut], model.reference).mean(axis=0)
+    real_lm = track.landmarks[test_rows]
+    real = mouth.lip_shapes(real_lm, model.reference)
+    mean_shape = mouth.lip_shapes(track.landmarks[train_rows], model.reference).mean(axis=0)
     env = audiofeat.envelope_db(samples, audiofeat.SR, analysis.info.fps, n)
     env = np.maximum(env, np.percentile(env, 5))[test_frames]
     row: dict[str, Any] = {
-        "template": clip.name, "frames": f"{cut}/{len(test_frames)}", "train_s": round(train_s, 1),
-        "err": float(mouth.frame_error(predicted, track.landmarks[cut:], model.reference).mean()),
-        "err_mean": float(mouth.frame_error(np.repeat(mean_shape[None], len(real), 0), track.landmarks[cut:],
+        "template": clip.name, "frames": f"{len(train_rows)}/{len(test_rows)}", "train_s": round(train_s, 1),
+        "err": float(mouth.frame_error(predicted, real_lm, model.reference).mean()),
+        "err_mean": float(mouth.frame_error(np.repeat(mean_shape[None], len(real), 0), real_lm,
                                             model.reference).mean()),
         "r_real": _corr(mouth.opening(real), env), "r_pred": _corr(mouth.opening(predicted), env),
     }
@@ -100,6 +106,17 @@ def _render_check(clip: Path, analysis: Any, track_id: int, train_frames: np.nda
                 time.monotonic() - started - seconds, 1), "redetected": f"{found}/{len(wanted)}"}
 
 
+def _average(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    if len(runs) == 1:
+        return runs[0]
+    out = dict(runs[0])
+    for key, value in runs[0].items():
+        if isinstance(value, float):
+            out[key] = float(np.nanmean([r[key] for r in runs]))
+    out["frames"] = f"{len(runs)} folds of {runs[0]['frames']}"
+    return out
+
+
 def markdown(rows: list[dict[str, Any]]) -> str:
     cols = ["template", "frames", "train_s", "err", "err_mean", "r_real", "r_pred"]
     if rows and "render_err" in rows[0]:
@@ -122,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--holdout", type=float, default=0.2)
     parser.add_argument("--epochs", type=int, default=120)
     parser.add_argument("--render", action="store_true")
+    parser.add_argument("--folds", action="store_true", help="hold out every block in turn and average")
     args = parser.parse_args(argv)
     clips = sorted(args.templates.glob("*.mp4")) if args.templates.is_dir() else []
     if not clips:
@@ -130,7 +148,10 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     with EngineContext(args.cache) as ctx:
         for clip in clips:
-            rows.append(self_dub(clip, args.cache, ctx, args.holdout, args.epochs, render=args.render))
+            blocks = range(max(int(round(1 / args.holdout)), 2)) if args.folds else [None]
+            runs = [self_dub(clip, args.cache, ctx, args.holdout, args.epochs, render=args.render, block=b)
+                    for b in blocks]
+            rows.append(_average(runs))
             sys.stderr.write(f"{clip.name}: err {rows[-1]['err']:.4f} mean {rows[-1]['err_mean']:.4f}\n")
     sys.stdout.write(markdown(rows) + "\n")
     return 0

@@ -19,6 +19,7 @@ from scipy.spatial import Delaunay
 from swapengine import media
 from swapengine.analysis import TemplateAnalysis
 from swapengine.errors import EngineError
+from swapengine.tracks import FaceTrack
 
 OUTER_LIPS = (61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 409, 270, 269, 267, 0, 37, 39, 40, 185)
 INNER_LIPS = (78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308, 415, 310, 311, 312, 13, 82, 81, 80, 191)
@@ -143,6 +144,18 @@ class LipPCA:
         return flat.reshape(len(flat), N_LIPS, -1)
 
 
+def usable_rows(track: FaceTrack, rows: np.ndarray, max_occlusion: float = 0.25,
+                max_turn: float = 35.0) -> np.ndarray:
+    """Rows whose mouth is seen clearly: not covered (hand, mic) and not turned far away, when the analysis
+    measured it; all rows if that would leave too few to learn from."""
+    keep = np.ones(len(rows), bool)
+    if track.occlusion is not None:
+        keep &= track.occlusion[rows] <= max_occlusion
+    if track.pose is not None:
+        keep &= np.abs(track.pose[rows, :2]).max(axis=1) <= max_turn
+    return rows[keep] if keep.sum() >= max(20, len(rows) // 2) else rows
+
+
 def track_rows(frames: np.ndarray, wanted: Sequence[int] | np.ndarray | None) -> np.ndarray:
     """Rows of a track's arrays whose frame index is in `wanted` (all rows when None)."""
     if wanted is None:
@@ -173,19 +186,23 @@ class MouthRenderer:
     """
 
     def __init__(self, clip: Path | str, analysis: TemplateAnalysis, track_id: int,
-                 frames: Sequence[int] | np.ndarray | None = None, max_bank: int = 600) -> None:
+                 frames: Sequence[int] | np.ndarray | None = None, max_bank: int = 600,
+                 max_bytes: int = 256 << 20) -> None:
         track = analysis.track(track_id)
         self.track = track
         self.reference = mean_face(track.landmarks)  # the model's pose-free shape space (3-D)
         self.plane = mean_face(track.landmarks, dims=2)  # the image-plane space patches are cut in
-        rows = track_rows(track.frames, frames)
+        rows = usable_rows(track, track_rows(track.frames, frames))
         if len(rows) == 0:
             raise EngineError("no frames of this track to build a mouth bank from")
+        iod = float(np.median([inter_ocular(lm) for lm in track.landmarks[rows]]))
+        max_bank = int(min(max_bank, max_bytes // max(int(3 * 3.0 * 2.4 * iod * iod), 1)))
         if len(rows) > max_bank:
             rows = rows[np.linspace(0, len(rows) - 1, max_bank).round().astype(int)]
         self.shapes = lip_shapes(track.landmarks[rows], self.reference)
         self.flat_shapes = lip_shapes(track.landmarks[rows], self.plane)
         self.bank_frames = track.frames[rows].astype(np.int64)
+        self.bank_pose = track.pose[rows] if track.pose is not None else None
         lo, hi = self.flat_shapes.reshape(-1, 2).min(axis=0), self.flat_shapes.reshape(-1, 2).max(axis=0)
         self.box = np.array([lo[0] - 0.45, lo[1] - 0.4, hi[0] + 0.45, hi[1] + 0.55])
         self.scale = float(np.clip(np.median([inter_ocular(lm) for lm in track.landmarks[rows]]), 32, 256))
@@ -232,15 +249,24 @@ class MouthRenderer:
             lm = self.track.landmarks_at(start + k)
             if lm is not None:
                 targets[k] = weights[k] * targets[k] + (1 - weights[k]) * lip_shape(lm, self.reference)
+        pose = None
+        if self.bank_pose is not None and self.track.pose is not None:
+            rows = np.clip(np.searchsorted(self.track.frames, np.arange(start, start + len(targets))), 0,
+                           len(self.track.frames) - 1)
+            pose = self.track.pose[rows]
         return SlotPlan(start, targets.astype(np.float32), np.asarray(weights, np.float64),
-                        self._retrieve(targets))
+                        self._retrieve(targets, pose))
 
-    def _retrieve(self, targets: np.ndarray, candidates: int = 12) -> np.ndarray:
+    def _retrieve(self, targets: np.ndarray, pose: np.ndarray | None, candidates: int = 12) -> np.ndarray:
         """Nearest lip shapes, preferring runs of consecutive source frames (real motion, no flicker)."""
         w = np.ones(N_LIPS)
         w[len(OUTER_LIPS):] = 2.0  # the inner lips decide how much teeth and mouth interior show
         diff: np.ndarray = targets[:, None] - self.shapes[None].astype(np.float64)
         cost = ((diff**2).sum(axis=3) * w).sum(axis=2)  # (n, bank)
+        if pose is not None and self.bank_pose is not None:
+            # A mouth seen from another angle is shaded and foreshortened differently: prefer the same view.
+            turn = ((pose[:, None, :2] - self.bank_pose[None, :, :2]) / 15.0) ** 2
+            cost = cost + float(np.median(cost.min(axis=1))) * turn.sum(axis=2)
         k = min(candidates, cost.shape[1])
         cand = np.argsort(cost, axis=1)[:, :k]
         data = np.take_along_axis(cost, cand, axis=1)
