@@ -30,8 +30,11 @@ from swapengine.watermark import Watermarker
 
 STAGES = {"prepare": (0.0, 0.05), "swap": (0.05, 0.97), "finish": (0.97, 1.0)}
 QUEUE_FRAMES = 6
-# Every frame alive at once (both queues, one in each stage, one being read into) needs its own buffer.
-READER_RING = 2 * QUEUE_FRAMES + 6
+# Frames handed to the swapper at once (one torch batch on a GPU worker).
+SWAP_BATCH = 4
+# Every frame alive at once (both queues, the swap batch, one in each stage, one being read into) needs
+# its own buffer.
+READER_RING = 2 * QUEUE_FRAMES + SWAP_BATCH + 6
 _POLL_S = 0.1
 
 
@@ -110,7 +113,10 @@ def poster_index(track: FaceTrack) -> int:
     return int(track.frames[int(np.argmin(np.abs(track.frames.astype(np.float64) - middle)))])
 
 
-def render(req: RenderRequest, ctx: EngineContext, progress: ProgressCallback | None = None) -> RenderResult:
+def render(
+    req: RenderRequest, ctx: EngineContext, progress: ProgressCallback | None = None, swap_device: str | None = None
+) -> RenderResult:
+    """swap_device: None for the OpenCV swap (fastest on CPU), or a torch device ("cuda") for batches."""
     started = time.monotonic()
     report = Progress(progress, STAGES)
     report.report("prepare", 0.0)
@@ -120,7 +126,7 @@ def render(req: RenderRequest, ctx: EngineContext, progress: ProgressCallback | 
     if track is not None and req.selfie is not None:
         image = load_image(req.selfie)
         report.report("prepare", 0.3)
-        swapper = FaceSwapper(analyse_selfie(image, ctx.analyzer))
+        swapper = FaceSwapper(analyse_selfie(image, ctx.analyzer), device=swap_device)
     stamp = LabelStamp(req.label, info.width, info.height)
     tags = render_metadata(req.render_id, req.analysis.key)
     spoken: PreparedDialogue | None = None
