@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, QuerySet
 from django.forms.models import BaseInlineFormSet
@@ -229,7 +232,40 @@ class SensitiveTermAdmin(admin.ModelAdmin):
     search_fields = ["term", "note"]
 
 
+class ContextTableForm(forms.ModelForm):
+    """Rows typed as JSON, or uploaded as a two-column CSV (key, text) that replaces them."""
+
+    rows_csv = forms.FileField(required=False, label="Rows from CSV",
+                               help_text="Two columns, e.g. city,dish; a header row is skipped if it names them.")
+
+    class Meta:
+        model = ContextTable
+        fields = ["template", "key_field", "target", "rows", "rows_csv"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["rows"].required = False
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        upload = data.get("rows_csv")
+        if upload:
+            try:
+                text = upload.read(1_000_000).decode("utf-8-sig")
+            except UnicodeDecodeError:
+                raise forms.ValidationError("The CSV must be UTF-8 text.") from None
+            header = {data.get("key_field"), data.get("target")}
+            rows = {r[0].strip(): r[1].strip() for r in csv.reader(io.StringIO(text)) if len(r) >= 2}
+            rows = {k: v for k, v in rows.items() if k and v and {k, v} != header}
+            if not rows:
+                raise forms.ValidationError("No rows found: the CSV needs two columns, key and text.")
+            data["rows"] = rows
+            self.instance.rows = rows
+        return data
+
+
 @admin.register(ContextTable)
 class ContextTableAdmin(admin.ModelAdmin):
+    form = ContextTableForm
     list_display = ["template", "key_field", "target"]
     list_filter = ["template"]

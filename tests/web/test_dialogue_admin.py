@@ -122,3 +122,20 @@ def test_analysis_finds_speech_and_the_speaker(talking_clip: Path, tmp_path: Pat
     assert speech["regions"] and speech["regions"][0][0] < 0.5 and len(speech["peaks"]) == 600
     assert template.slots.get().speaker_track == template.tracks[0]["id"]
     shutil.rmtree(tmp_path / "analysis", ignore_errors=True)
+
+
+def test_context_table_from_csv(admin_client) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from adstudio.ads.models import ContextTable
+
+    template = make_template()
+    upload = SimpleUploadedFile("dishes.csv", "city,dish\nPune,misal pav\nDelhi, chole bhature\n\n".encode())
+    data = {"template": template.pk, "key_field": "city", "target": "dish", "rows": "", "rows_csv": upload}
+    response = admin_client.post(reverse("admin:ads_contexttable_add"), data)
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    assert ContextTable.objects.get().rows == {"Pune": "misal pav", "Delhi": "chole bhature"}
+    empty = SimpleUploadedFile("e.csv", b"just one column\n")
+    data = {"template": template.pk, "key_field": "city", "target": "dish", "rows": "", "rows_csv": empty}
+    response = admin_client.post(reverse("admin:ads_contexttable_add"), data)
+    assert response.status_code == 200 and "No rows found" in response.content.decode()
