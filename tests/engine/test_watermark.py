@@ -137,3 +137,15 @@ def test_odd_sizes_embed_and_tiny_frames_are_refused() -> None:
     assert stamped.shape == frame.shape and not np.array_equal(stamped, frame)
     with pytest.raises(BadInput):
         wm.embed(np.zeros((40, 60, 3), np.uint8), 0)
+
+
+def test_small_frames_use_a_coarser_grid(carphone_clip: Path, tmp_path: Path) -> None:
+    """Carphone at its own 176x144: 32 x 32 cells; the detector finds which grid carries the mark."""
+    info = media.probe(carphone_clip)
+    marked = tmp_path / "small.mp4"
+    wm = Watermarker(PAYLOAD, KEY)
+    with media.FrameWriter(marked, info) as writer:
+        for i, frame in enumerate(frames(carphone_clip)):
+            writer.write(wm.embed(frame, i))
+    result = detect_file(marked, KEY)
+    assert result.found and result.payload == PAYLOAD and result.grid == 32, result
