@@ -26,6 +26,10 @@ STAGE_WORDS = {
 }
 
 
+# A dialogue-only ad has no selfie to check: its first stages make the line instead.
+SPOKEN_STAGE_WORDS = {**STAGE_WORDS, "prepare": "Recording your line", "swap": "Putting your words in the ad"}
+
+
 def new_share_token() -> str:
     return secrets.token_urlsafe(24)  # 192 random bits
 
@@ -101,6 +105,9 @@ class Template(models.Model):
     @property
     def duration(self) -> float:
         return float(self.info.get("duration", 0.0))
+
+    def stage_words(self) -> dict[str, str]:
+        return STAGE_WORDS if self.swap_face else SPOKEN_STAGE_WORDS
 
     def track_ids(self) -> list[int]:
         return [int(t["id"]) for t in self.tracks]
@@ -359,7 +366,7 @@ class Render(models.Model):
     def record_progress(self, stage: str, fraction: float) -> bool:
         """Save progress while the render is still ours to run; False means it was cancelled or deleted."""
         self.stage, self.progress = stage, fraction
-        self.message = STAGE_WORDS.get(stage, self.message)
+        self.message = self.template.stage_words().get(stage, self.message)
         changed = Render.objects.filter(pk=self.pk, state=self.State.RUNNING).update(
             stage=stage, progress=fraction, message=self.message, heartbeat_at=timezone.now()
         )

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from adstudio.ads import provenance, ratelimit
 from adstudio.ads.forms import PersonaliseForm
-from adstudio.ads.models import STAGE_WORDS, Render, Template
+from adstudio.ads.models import Render, Template
 from adstudio.ads.privacy import CONSENT_VERSION, client_ip, hash_ip
 from adstudio.ads.ranged import ranged_file_response
 from swapengine.errors import BadInput
@@ -117,8 +117,8 @@ def render_page(request: HttpRequest, public_id: UUID) -> HttpResponse:
         "template": render.template,
         "payload": payload,
         "percent": int(round(payload["progress"] * 100)),
-        "stage_words": STAGE_WORDS.get(payload["stage"], ""),
-        "stage_table": STAGE_WORDS,
+        "stage_words": render.template.stage_words().get(payload["stage"], ""),
+        "stage_table": render.template.stage_words(),
         "retry_url": reverse("ads:personalise", args=[render.template.slug]),
         "base_url": absolute(request, "/").rstrip("/"),
     }

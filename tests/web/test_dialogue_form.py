@@ -96,3 +96,13 @@ def test_name_is_screened_with_sensitive_terms(client) -> None:
     assert "word we can" in response.content.decode().replace("&#x27;", "'")
     response = client.post(url, {"name": "Zoë", "consent": "on", "selfie": selfie()})
     assert response.status_code == 302 and Render.objects.get().name == "Zoë"
+
+
+def test_dialogue_only_render_speaks_of_the_line_not_a_selfie(client) -> None:
+    template = shop_ad()
+    client.post(reverse("ads:personalise", args=[template.slug]), {"field_shop": "Sharma", "field_city": "Pune"})
+    render = Render.objects.get()
+    Render.objects.filter(pk=render.pk).update(state=Render.State.RUNNING)
+    assert render.record_progress("prepare", 0.01) and render.message == "Recording your line"
+    html = client.get(render.get_absolute_url()).content.decode()
+    assert "Recording your line" in html and "Checking your selfie" not in html
