@@ -150,3 +150,18 @@ def test_cut_and_re_entry_make_one_track(carphone_clip: Path, tmp_path: Path) ->
     assert len(spans) == 2 and spans[0][0] <= 2 and 40 <= spans[0][1] <= 44 and 65 <= spans[1][0] <= 67
     assert track.landmarks_at(55) is None and track.landmarks_at(100) is not None
     assert result.summary()["cuts"] == result.cuts
+
+
+def test_real_clip_with_cuts(shared_media: Path, tmp_path: Path) -> None:
+    """Hamilton: stage shots and audience shots. Cuts are found, and no track runs across one."""
+    clip = shared_media / "templates_multi" / "m01_fr_short_hamilton.mp4"
+    with EngineContext(tmp_path) as ctx:
+        started = time.perf_counter()
+        result = analyse_template(clip, tmp_path / "cache", ctx)
+        print(f"\nhamilton analysis {time.perf_counter() - started:.1f} s for {result.info.duration:.1f} s")
+    assert {107, 236} <= set(result.cuts)
+    assert len(result.tracks) >= 2
+    for track in result.tracks:
+        for first, last in track.spans():
+            assert not [c for c in result.cuts if first < c <= last], (track.id, first, last)
+        assert track.pose is not None and np.abs(track.pose[:, 0]).max() < 60
