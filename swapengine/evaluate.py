@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
 import tempfile
 import time
@@ -21,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from swapengine import media, metrics
-from swapengine.analysis import TemplateAnalysis, analyse_template, face_embedding
+from swapengine.analysis import TemplateAnalysis, analyse_template, content_key, face_embedding
 from swapengine.context import EngineContext
 from swapengine.errors import BadInput, EngineError
 from swapengine.faces import analyse_selfie, load_image
@@ -83,13 +84,10 @@ def trim_argv(clip: Path, out: Path, start: int, fps: float, frames: int) -> lis
 
 
 def prepare_template(path: Path, work: Path, cache: Path, ctx: EngineContext, frames: int) -> Template:
-    import subprocess
-
+    cached = (cache / "full" / content_key(path) / "analysis.json").exists()
     started = time.perf_counter()
-    cached = (cache / "full").exists() and any((cache / "full").glob("*/analysis.json"))
     full = analyse_template(path, cache / "full", ctx)
     took = time.perf_counter() - started
-    fresh = not (cached and took < 1.0)
     multi = path.parent.name == "templates_multi"
     frames = max(frames, MULTI_MIN_FRAMES) if multi else frames
     start = choose_window(full, frames, multi)
@@ -103,7 +101,7 @@ def prepare_template(path: Path, work: Path, cache: Path, ctx: EngineContext, fr
         for frame in reader:
             writer.write(frame)
     return Template(path.name, out, passthrough, window, window.default_track_id(), start,
-                    took if fresh else None)
+                    None if cached else took)
 
 
 def _match(faces: list[Any], box: np.ndarray) -> np.ndarray | None:
