@@ -203,8 +203,8 @@ async def run_load(args: argparse.Namespace, slug: str, selfie: bytes) -> Stats:
         if seen.errors:
             stats.error("websocket: dropped or refused", seen.errors[0])
     for upload in stats.uploads:
-        if upload.final != "done":
-            stats.error(f"render: ended {upload.final or 'unfinished'}", upload.public_id)
+        if upload.final in ("failed", "cancelled"):
+            stats.error(f"render: ended {upload.final}", upload.public_id)
     return stats
 
 
@@ -254,9 +254,12 @@ def report(args: argparse.Namespace, stats: Stats, wall: float) -> str:
                      f"{1000 * statistics.median(turnaround):.0f} | {1000 * percentile(turnaround, 0.95):.0f} | "
                      f"{1000 * max(turnaround):.0f} |")
     done = sum(u.final == "done" for u in stats.uploads)
+    backlog = sum(u.final is None for u in stats.uploads)
     lines += [
         "",
-        f"Uploads accepted: {len(stats.uploads)}, renders done: {done}. WebSocket watches: {len(stats.watches)} "
+        f"Uploads accepted: {len(stats.uploads)}, renders done: {done}, still queued or running "
+        f"{args.drain:.0f} s after their upload (the workers could not keep up): {backlog}. "
+        f"WebSocket watches: {len(stats.watches)} "
         f"(peak {stats.peak_watchers} open at once, plus each uploader's own page), "
         f"{sum(w.connects for w in stats.watches)} connects.",
         f"Machine load (1-min load average, {os.cpu_count()} cores) during the run: mean "
