@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import subprocess
 import wave
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -200,7 +200,12 @@ class DialogueRequest:
     lips: bool = True  # re-animate each speaker's mouth in the slot frames (swapengine.slotmouth)
 
 
-FrameHook = Callable[[int, np.ndarray], np.ndarray]
+class FrameHook(Protocol):
+    """A slot's mouth: the frame re-animated (or itself), and the landmarks with its new lips."""
+
+    def __call__(self, index: int, frame: np.ndarray) -> np.ndarray: ...
+
+    def moved_lips(self, index: int, track_id: int, landmarks: np.ndarray) -> np.ndarray: ...
 
 
 @dataclass
@@ -216,6 +221,12 @@ class PreparedDialogue:
         for hook in self.mouths:
             frame = hook(index, frame)
         return frame
+
+    def landmarks(self, index: int, track_id: int, landmarks: np.ndarray) -> np.ndarray:
+        """A face track's landmarks with a speaking slot's new lips (for a swap on the speaker)."""
+        for hook in self.mouths:
+            landmarks = hook.moved_lips(index, track_id, landmarks)
+        return landmarks
 
     def close(self) -> None:
         self.audio_path.unlink(missing_ok=True)

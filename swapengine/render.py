@@ -167,6 +167,8 @@ def render(
                 frame = spoken.apply(index, frame)
             landmarks = track.landmarks_at(index) if track is not None else None
             if landmarks is not None and swapper is not None:
+                if spoken is not None and track is not None:  # the fan's face speaks: follow the new lips
+                    landmarks = spoken.landmarks(index, track.id, landmarks)
                 frame = swapper.apply(frame, landmarks)
             stamp.apply(frame)
             if req.watermark is not None:

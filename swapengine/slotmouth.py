@@ -18,7 +18,7 @@ from swapengine import lipsync
 from swapengine.analysis import TemplateAnalysis
 from swapengine.dialogue import SlotAudio
 from swapengine.errors import BadInput
-from swapengine.mouth import MouthRenderer, SlotPlan
+from swapengine.mouth import LIPS, MouthRenderer, SlotPlan, to_frame
 from swapengine.progress import ProgressCallback
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,20 @@ class SlotMouth:
         if self.start <= index < self.end:
             return self.renderer.render(frame, index, self.plan)
         return frame
+
+    def moved_lips(self, index: int, track_id: int, landmarks: np.ndarray) -> np.ndarray:
+        """The track's landmarks with the lips where this slot puts them, so a face swap on the speaker
+        follows the new mouth; the landmarks themselves outside the slot or for another track."""
+        if track_id != self.renderer.track.id or not self.start <= index < self.end:
+            return landmarks
+        k = index - self.start
+        target = self.plan.targets[k].astype(np.float64)
+        placed = to_frame(target, landmarks, self.renderer.reference)
+        weight = float(self.plan.weights[k])
+        out = np.array(landmarks, copy=True)
+        lips = list(LIPS)
+        out[lips, :2] = (weight * placed + (1 - weight) * out[lips, :2]).astype(out.dtype)
+        return out
 
 
 def slot_frames(start: float, end: float, fps: float, frame_count: int) -> tuple[int, int]:

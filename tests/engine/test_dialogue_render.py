@@ -103,3 +103,29 @@ def test_dialogue_only_render(analysed: TemplateAnalysis, speech_clip: Path, tmp
     assert np.corrcoef(old[:a - 800], new[:a - 800])[0, 1] > 0.95
     assert np.sqrt(np.mean((old[a:b] - new[a:b]) ** 2)) > 0.3 * np.sqrt(np.mean(old[a:b] ** 2))
     assert n > 3.9 * 16000
+
+
+def test_a_swap_on_the_speaker_follows_the_new_lips(analysed: TemplateAnalysis, speech_clip: Path,
+                                                    astronaut_jpg: Path, tmp_path: Path) -> None:
+    from swapengine.mouth import LIPS
+
+    track = analysed.track(analysed.default_track_id())
+    lines = [SlotLine(*SLOT, "Priya", speaker_track=track.id)]
+    with EngineContext(tmp_path) as ctx:
+        prepared = dialogue.prepare_dialogue(DialogueRequest(lines), speech_clip, analysed, tmp_path / "a.wav",
+                                             ctx.voice)
+        outside, inside = track.landmarks_at(10), track.landmarks_at(50)
+        assert outside is not None and inside is not None
+        assert prepared.landmarks(10, track.id, outside) is outside
+        assert prepared.landmarks(50, track.id + 1, inside) is inside
+        moved = prepared.landmarks(50, track.id, inside)
+        others = [i for i in range(478) if i not in LIPS]
+        assert np.array_equal(moved[others], inside[others]) and not np.allclose(moved[list(LIPS)], inside[list(LIPS)])
+        prepared.close()
+        request = RenderRequest(
+            clip=speech_clip, analysis=analysed, track_id=track.id, selfie=astronaut_jpg,
+            out_video=tmp_path / "both.mp4", out_poster=tmp_path / "both.jpg", render_id="r2", label=Label(),
+            dialogue=DialogueRequest(lines),
+        )
+        result = render(request, ctx)
+    assert result.frames == analysed.info.frame_count and media.probe(request.out_video).has_audio
