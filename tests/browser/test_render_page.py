@@ -40,6 +40,33 @@ def test_reload_mid_render_shows_the_true_state(phone, selfie_jpg: Path) -> None
     assert not phone.locator("#working").is_visible()
 
 
+# Keep a handle on the page's sockets so the test can cut one, as a dropped mobile connection would.
+KEEP_SOCKETS = """
+window.__sockets = [];
+const NativeWebSocket = window.WebSocket;
+window.WebSocket = function (url, protocols) {
+  const socket = new NativeWebSocket(url, protocols);
+  window.__sockets.push(socket);
+  return socket;
+};
+window.WebSocket.prototype = NativeWebSocket.prototype;
+Object.assign(window.WebSocket, {CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3});
+"""
+
+
+def test_dropped_connection_reconnects_by_itself(phone, selfie_jpg: Path) -> None:
+    phone.add_init_script(KEEP_SOCKETS)
+    start_ad(phone, selfie_jpg)
+    phone.wait_for_function("window.__sockets.length === 1 && window.__sockets[0].readyState === 1")
+    phone.evaluate("window.__sockets[0].close(4000)")  # not 4403: the page must try again
+    phone.wait_for_function("!document.getElementById('connection').hidden")
+    assert "Connection lost; trying again" in phone.locator("#connection").inner_text()
+    assert wait_final(phone) == "done"
+    assert phone.evaluate("window.__sockets.length") >= 2
+    assert phone.locator("#connection").is_hidden()
+    assert phone.locator("#player").is_visible()
+
+
 def test_failed_render_says_why_and_offers_another_selfie(phone, faceless_jpg: Path) -> None:
     start_ad(phone, faceless_jpg)
     assert wait_final(phone) == "failed"
