@@ -187,6 +187,8 @@ def build_soundtrack(
     for audio in made:
         splice(voice_track, audio.samples, int(round(audio.line.start * sr)), int(CROSSFADE_S * sr))
     mixed = voice_track + music if stems is not None else voice_track
+    if analysis is not None:  # stems longer than the picture must not make the ad longer
+        mixed = mixed[:int(np.ceil(analysis.info.duration * sr))]
     write_wav(out_wav, _soft_limit(mixed), sr)
     return made
 
