@@ -52,6 +52,20 @@ def low_frequency(lab: np.ndarray, mask: np.ndarray, face_w: float) -> np.ndarra
     return _per4(lambda x: cv2.resize(x, (w, h), interpolation=cv2.INTER_LINEAR), low)
 
 
+def low_frequency_small(bgr: np.ndarray, mask: np.ndarray, face_w: float) -> np.ndarray:
+    """`low_frequency` of a BGR crop left at the working size (LAB of the shrunk crop: the same up to
+    rounding, and far cheaper); scale it back with `cv2.resize` where full resolution is needed."""
+    h, w = mask.shape
+    s = min(1.0, SHADE_WORK_PX / max(face_w, 1.0))
+    size = (max(int(round(w * s)), 4), max(int(round(h * s)), 4))
+    small = cv2.cvtColor(cv2.resize(bgr, size, interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2LAB).astype(np.float32)
+    small_m = cv2.resize(mask, size, interpolation=cv2.INTER_AREA)
+    sigma = max(SHADE_SIGMA * face_w * s, 0.8)
+    num = cv2.GaussianBlur(small * small_m[..., None], (0, 0), sigma)
+    den = cv2.GaussianBlur(small_m, (0, 0), sigma)
+    return np.asarray(num / np.maximum(den, 1e-3)[..., None])
+
+
 def even_lighting(image: np.ndarray, landmarks: np.ndarray) -> tuple[np.ndarray, float]:
     """The selfie with its own shading divided out (a harsh side light flattened), and how strong that
     shading was (relative L range of the blurred face, 0 = flat)."""
@@ -103,8 +117,8 @@ class SkinModel:
 
     @staticmethod
     def measure(lab: np.ndarray, zone: np.ndarray) -> SkinModel | None:
-        px = lab[zone]
-        if len(px) < MIN_SKIN_PX:
+        px = lab[zone][::3]  # a third of the pixels gives the same median, three times sooner
+        if len(px) < MIN_SKIN_PX // 3:
             return None
         centre = np.median(px, axis=0)
         return SkinModel.robust(centre, np.median(np.abs(px - centre), axis=0))

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from swapengine.blend import feathered, multiband, pyramid_levels
-from swapengine.colour import SkinModel, even_lighting, low_frequency, skin_zone, weak_reasons
+from swapengine.colour import SkinModel, even_lighting, low_frequency, low_frequency_small, skin_zone, weak_reasons
 from swapengine.faces import FACE_OVAL, SelfieFace
 from swapengine.warp import (
     EYES,
@@ -248,17 +248,22 @@ class FaceSwapper:
         lab_t = cv2.cvtColor(job.crop, cv2.COLOR_BGR2LAB).astype(np.float32)
         lab_w = cv2.cvtColor(warped, cv2.COLOR_BGR2LAB).astype(np.float32)
         zone = job.zone.astype(np.float32)
-        low = low_frequency(np.concatenate([lab_t, lab_w], axis=2), zone, job.face_w)
-        low_t, low_w = low[..., :3], low[..., 3:]
+        size = (zone.shape[1], zone.shape[0])
+        low_t = low_frequency_small(job.crop, zone, job.face_w)
+        low_w = low_frequency_small(warped, zone, job.face_w)
         occluder = np.zeros(zone.shape, np.float32)
         if self.keep_occluders and (skin := self.follow_skin(SkinModel.measure(lab_t, job.zone))) is not None:
-            occluder = occluder_mask(skin.foreign(lab_t, low_t[..., 0]) * zone, job.face_w)
+            shade = cv2.resize(low_t[..., 0], size, interpolation=cv2.INTER_LINEAR)
+            occluder = occluder_mask(skin.foreign(lab_t, shade) * zone, job.face_w)
         inside = zone * (1.0 - occluder) > 0.5
         if inside.any():
             low_t = low_t + self.follow_mean(lab_t[inside].mean(axis=0))
-        out = lab_w.copy()
-        out[..., 0] = lab_w[..., 0] * np.clip(low_t[..., 0] / np.maximum(low_w[..., 0], 1.0), *LIGHT_RATIO)
-        out[..., 1:] = lab_w[..., 1:] + (low_t[..., 1:] - low_w[..., 1:])
+        ratio = np.clip(low_t[..., 0] / np.maximum(low_w[..., 0], 1.0), *LIGHT_RATIO)
+        change = np.dstack([ratio, low_t[..., 1:] - low_w[..., 1:]])
+        change = cv2.resize(change, size, interpolation=cv2.INTER_LINEAR)
+        out = lab_w
+        out[..., 0] *= change[..., 0]
+        out[..., 1:] += change[..., 1:]
         coloured = cv2.cvtColor(np.clip(out, 0, 255).astype(np.uint8), cv2.COLOR_LAB2BGR)
         # Off the warped face the fan's layer shows the template, so no band carries a false edge there.
         fan = np.where(job.hard[..., None], coloured, job.base).astype(np.float32)

@@ -93,19 +93,21 @@ def test_frame_without_usable_face_box_is_untouched(selfie: SelfieFace) -> None:
 
 
 def test_speed_at_template_size(selfie: SelfieFace, samples: list[tuple[np.ndarray, np.ndarray]]) -> None:
+    """25 frames per second of one core. Measured in process CPU time on one OpenCV thread: the wall clock
+    of a shared CI machine says more about the neighbours than about the swap."""
     swapper = FaceSwapper(selfie)
     cv2.setNumThreads(1)
     try:
         times = []
         for _ in range(3):
             for frame, landmarks in samples:
-                started = time.perf_counter()
+                started = time.process_time()
                 swapper.apply(frame, landmarks)
-                times.append(time.perf_counter() - started)
+                times.append(time.process_time() - started)
     finally:
         cv2.setNumThreads(-1)
     assert samples[0][0].shape == (432, 528, 3)
-    assert 1.0 / float(np.median(times)) >= 25.0
+    assert 1.0 / max(float(np.median(times)), 1e-6) >= 25.0, times
 
 
 def lightness(image: np.ndarray) -> np.ndarray:
