@@ -180,6 +180,7 @@ RENDER_TIME_LIMIT = envint("RENDER_TIME_LIMIT", "1800")  # seconds, hard limit o
 RENDER_STALE_AFTER = envint("RENDER_STALE_AFTER", "120")  # a running render silent this long may be reclaimed
 PROGRESS_MIN_INTERVAL = float(envint("PROGRESS_MIN_INTERVAL_MS", "400")) / 1000
 RENDER_TTL_DAYS = envint("RENDER_TTL_DAYS", "30")  # rendered ads (files and rows) are deleted after this
+SELFIE_MAX_HOURS = envint("SELFIE_MAX_HOURS", "24")  # a render still unfinished this long fails, selfie erased
 # Bytes of metadata (EXIF, XMP, ICC, text chunks) a photo may carry; selfies are stored without any of it.
 IMAGE_METADATA_MAX_BYTES = envint("IMAGE_METADATA_MAX_BYTES", str(1024 * 1024))
 

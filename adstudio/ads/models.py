@@ -254,6 +254,18 @@ class RenderQuerySet(models.QuerySet["Render"]):
             count += 1
         return count
 
+    def give_up_abandoned(self, now: datetime | None = None) -> int:
+        """Fail renders still unfinished SELFIE_MAX_HOURS after upload, so no selfie outlives that."""
+        cutoff = (now or timezone.now()) - timedelta(hours=settings.SELFIE_MAX_HOURS)
+        count = 0
+        for render in list(self.active().filter(created_at__lt=cutoff)):
+            hours = settings.SELFIE_MAX_HOURS
+            render.fail("We could not make this ad in time. Please try again.", f"unfinished after {hours} h",
+                        "abandoned")
+            render.erase_selfie()
+            count += 1
+        return count
+
     def claim(self, pk: int, worker: str) -> Render | None:
         """Take the render for this worker, or return None if someone else has it or it has ended.
 

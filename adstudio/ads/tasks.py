@@ -38,5 +38,9 @@ def analyse_template(template_pk: int) -> str:
 
 @shared_task(acks_late=True)
 def expire_renders() -> int:
-    """Hourly (Celery beat, or the embedded worker's timer): delete ads older than RENDER_TTL_DAYS."""
+    """Hourly (Celery beat, or the embedded worker's timer): delete ads older than RENDER_TTL_DAYS.
+
+    Also fails renders a lost worker left unfinished past SELFIE_MAX_HOURS, erasing their selfies.
+    """
+    Render.objects.give_up_abandoned()
     return Render.objects.expire()

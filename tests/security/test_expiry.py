@@ -44,6 +44,21 @@ def test_command_deletes_expired_ads_and_keeps_fresh_ones(media: Path, settings)
     assert all(p.exists() for p in files_of(fresh))
 
 
+def test_renders_left_unfinished_lose_their_selfie(media: Path, settings) -> None:
+    settings.SELFIE_MAX_HOURS = 24
+    lost = make_render(make_template("Lost"), state=Render.State.RUNNING)
+    Render.objects.filter(pk=lost.pk).update(created_at=timezone.now() - timedelta(hours=25))
+    fresh = make_render(make_template("Fresh"))
+    selfies = [Path(lost.selfie.path), Path(fresh.selfie.path)]
+    out = StringIO()
+    call_command("expire_renders", stdout=out)
+    assert "1 unfinished render(s) older than 24 h failed" in out.getvalue()
+    lost.refresh_from_db()
+    assert lost.state == Render.State.FAILED and lost.error_code == "abandoned" and not lost.selfie
+    assert not selfies[0].exists() and selfies[1].exists()  # a render queued an hour ago keeps its selfie
+    assert not lost.record_progress("swap", 0.5)  # a worker still holding it would stop at its next update
+
+
 def test_ttl_comes_from_settings(media: Path, settings) -> None:
     settings.RENDER_TTL_DAYS = 2
     aged(3)

@@ -14,5 +14,7 @@ class Command(BaseCommand):
     help = "Delete rendered ads older than RENDER_TTL_DAYS with their files. Prints how many were deleted."
 
     def handle(self, *args: Any, **opts: Any) -> None:
+        abandoned = Render.objects.give_up_abandoned()
         count = Render.objects.expire()
+        self.stdout.write(f"{abandoned} unfinished render(s) older than {settings.SELFIE_MAX_HOURS} h failed")
         self.stdout.write(f"{count} render(s) older than {settings.RENDER_TTL_DAYS} days deleted")
