@@ -99,3 +99,34 @@ def test_camera_snapshot_becomes_the_upload(playwright, live_site) -> None:
                              ".getTracks().every(t => t.readyState === 'ended')")
     finally:
         browser.close()
+
+
+FOCUSED = """() => {
+  const e = document.activeElement, s = getComputedStyle(e);
+  return {id: e.id || e.name || e.textContent.trim(), outline: s.outlineStyle, width: parseFloat(s.outlineWidth),
+          label: e.labels && e.labels[0] ? e.labels[0].textContent : ""};
+}"""
+
+
+def test_form_works_from_the_keyboard_with_visible_focus(desktop, photos: dict[str, Path]) -> None:
+    open_form(desktop)
+    desktop.set_input_files("input[name=selfie]", str(photos["good"]))
+    desktop.wait_for_function("document.getElementById('selfie-tools').dataset.checked === 'ok'")
+    desktop.focus("input[name=selfie]")
+    order = []
+    for _ in range(4):
+        desktop.keyboard.press("Tab")
+        order.append(desktop.evaluate(FOCUSED))
+    assert [o["id"] for o in order] == ["camera-open", "id_name", "id_consent", "Make my ad"], order
+    assert all(o["outline"] == "solid" and o["width"] >= 2 for o in order), order  # focus is visible
+    assert order[1]["label"] == "Your name" and order[2]["label"].startswith("This is my face")
+    desktop.keyboard.press("Shift+Tab")
+    desktop.keyboard.press("Shift+Tab")
+    desktop.keyboard.type("Asha")
+    desktop.keyboard.press("Tab")
+    desktop.keyboard.press("Space")
+    assert desktop.is_checked("input[name=consent]")
+    desktop.keyboard.press("Tab")
+    desktop.keyboard.press("Enter")
+    desktop.wait_for_url("**/r/**")
+    assert desktop.locator("#render").count() == 1
