@@ -117,14 +117,20 @@ def _average(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def _cell(column: str, value: Any) -> str:
+    if not isinstance(value, float):
+        return str(value)
+    digits = 4 if "err" in column else 2 if column.startswith("r_") else 1
+    return f"{value:.{digits}f}"
+
+
 def markdown(rows: list[dict[str, Any]]) -> str:
     cols = ["template", "frames", "train_s", "err", "err_mean", "r_real", "r_pred"]
     if rows and "render_err" in rows[0]:
         cols += ["render_err", "render_ms", "redetected"]
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for r in rows:
-        lines.append("| " + " | ".join(f"{r[c]:.3f}" if isinstance(r[c], float) else str(r[c]) for c in cols)
-                     + " |")
+        lines.append("| " + " | ".join(_cell(c, r[c]) for c in cols) + " |")
     errs, means = np.array([r["err"] for r in rows]), np.array([r["err_mean"] for r in rows])
     if len(rows):
         lines.append(f"\nmean err {errs.mean():.4f} vs mean-shape baseline {means.mean():.4f}; model better on "
