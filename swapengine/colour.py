@@ -23,12 +23,14 @@ if TYPE_CHECKING:
 # enough to keep a side light's fall-off across the face.
 SHADE_SIGMA = 0.2
 SHADE_WORK_PX = 48.0
-# Selfie weak-reason thresholds (on faces.face_quality / the mask here).
+# Selfie weak-reason thresholds (on faces.face_quality and prepare_selfie's measures), set on the 12 dev
+# selfies: side light flags the visibly side-lit s01/s06/s15 (0.24-0.45, the others <= 0.17); occlusion
+# flags s04 (hair across the face, 0.048) and s14 (a ball over the cheek, 0.035), the others <= 0.003.
 WEAK_YAW = 0.25
 WEAK_DARK = 70.0
 WEAK_BLUR = 900.0
-WEAK_SIDE_LIGHT = 0.35
-WEAK_OCCLUDED = 0.12
+WEAK_SIDE_LIGHT = 0.2
+WEAK_OCCLUDED = 0.025
 MIN_SKIN_PX = 50
 
 
@@ -67,8 +69,8 @@ def low_frequency_small(bgr: np.ndarray, mask: np.ndarray, face_w: float) -> np.
 
 
 def even_lighting(image: np.ndarray, landmarks: np.ndarray) -> tuple[np.ndarray, float]:
-    """The selfie with its own shading divided out (a harsh side light flattened), and how strong that
-    shading was (relative L range of the blurred face, 0 = flat)."""
+    """The selfie with its own shading divided out (a harsh side light flattened), and how strong the
+    side light was (lightness step between the face's halves over the mean, 0 = even)."""
     pts = landmarks[:, :2]
     face_w = float(np.ptp(pts[:, 0])) or 1.0
     mask = polygon_mask(image.shape[:2], pts[list(FACE_OVAL)]).astype(np.float32) / 255.0
@@ -81,8 +83,12 @@ def even_lighting(image: np.ndarray, landmarks: np.ndarray) -> tuple[np.ndarray,
     if not inside.any():
         return image, 0.0
     mean_l = float(lab[..., 0][inside].mean())
-    lo, hi = np.percentile(low[inside], [5, 95])
-    strength = float((hi - lo) / max(mean_l, 1.0))
+    # Side light: the lightness step between the face's two halves (split at the nose), relative.
+    left = inside & (np.arange(image.shape[1])[None, :] < pts[1, 0])
+    right = inside & ~left
+    strength = 0.0
+    if left.any() and right.any():
+        strength = abs(float(low[left].mean() - low[right].mean())) / max(mean_l, 1.0)
     # Divide only inside the face (feathered), so hair and background keep their look.
     gain = np.clip(mean_l / np.maximum(low, 1.0), 0.6, 2.5)
     feather = cv2.GaussianBlur(mask, (0, 0), max(face_w * 0.03, 1.0))
@@ -143,7 +149,9 @@ class SkinModel:
         return t * t * (3 - 2 * t)
 
 
-def skin_zone(shape: tuple[int, ...], pts: np.ndarray, face: np.ndarray, face_w: float) -> np.ndarray:
+def skin_zone(
+    shape: tuple[int, ...], pts: np.ndarray, face: np.ndarray, face_w: float, inset: bool = True
+) -> np.ndarray:
     """Face pixels where only skin is expected: the face minus eyes, brows, lips and nostrils, widened."""
     from swapengine.warp import BROWS, NOSTRILS, OUTER_LIPS
 
@@ -153,7 +161,7 @@ def skin_zone(shape: tuple[int, ...], pts: np.ndarray, face: np.ndarray, face_w:
         cv2.fillConvexPoly(holes, hull, (255,))
     k = max(int(face_w * 0.04), 1) * 2 + 1
     widened = cv2.dilate(holes, np.ones((k, k), np.uint8))
-    inner = cv2.erode(face, np.ones((k, k), np.uint8))
+    inner = cv2.erode(face, np.ones((k, k), np.uint8)) if inset else face
     return np.asarray((inner > 0) & (widened == 0))
 
 

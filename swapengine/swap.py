@@ -101,7 +101,8 @@ def prepare_selfie(selfie: SelfieFace) -> SelfieFace:
     pts = selfie.landmarks[:, :2]
     face_w = float(np.ptp(pts[:, 0])) or 1.0
     face = polygon_mask(image.shape[:2], blend_outline(selfie.landmarks[:N_MESH]))
-    zone = skin_zone(image.shape[:2], pts, face, face_w)
+    # Not pulled in from the face edge: that is where a ball or a hand usually covers a selfie.
+    zone = skin_zone(image.shape[:2], pts, face, face_w, inset=False)
     lab = cv2.cvtColor(image, cv2.COLOR_BGR2LAB).astype(np.float32)
     model = SkinModel.measure(lab, zone)
     occluded = 0.0

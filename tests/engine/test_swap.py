@@ -196,7 +196,8 @@ def test_weak_selfies_say_why(selfie: SelfieFace) -> None:
     dim = (img * 0.4).astype(np.uint8)
     dark = replace(selfie, image=dim, quality=face_quality(dim, selfie.landmarks))
     assert "dark" in weak_reasons(prepare_selfie(dark))
-    ramp = np.linspace(1.3, 0.35, img.shape[1])[None, :, None]
+    x0, x1 = selfie.landmarks[:, 0].min(), selfie.landmarks[:, 0].max()
+    ramp = (1.25 - 0.8 * np.clip((np.arange(img.shape[1]) - x0) / (x1 - x0), 0, 1))[None, :, None]
     side = replace(selfie, image=np.clip(img * ramp, 0, 255).astype(np.uint8))
     assert "side_light" in weak_reasons(prepare_selfie(side))
     soft = cv2.GaussianBlur(selfie.image, (0, 0), 1.6)
