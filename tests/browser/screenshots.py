@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import re
 import tempfile
 from pathlib import Path
@@ -41,9 +42,9 @@ INTRO = (
     "`preload=\"metadata\"`, and before the fan presses play Chromium's network events showed only an "
     "aborted metadata request with no body bytes counted (the Video column). Times are the median of 3 "
     "loads, from Navigation Timing (`responseStart`, `domContentLoadedEventEnd`, `loadEventEnd`, from the "
-    "start of the navigation). The machine was a shared 2-core box with other test suites running (load "
-    "average 15-25), so the times are pessimistic and vary by a few hundred ms between runs; the bytes do "
-    "not vary. The admin studio carries Django admin's own CSS and JS."
+    "start of the navigation). The machine: {cores} cores shared with other test suites (1-minute load "
+    "average {load:.0f} when measured), so the times are pessimistic and vary by a few hundred ms between "
+    "runs; the bytes do not vary. The admin studio carries Django admin's own CSS and JS."
 )
 MID_RENDER = """(document.getElementById('bar').value >= 20 && document.getElementById('eta').textContent)
     || ['done', 'failed'].includes(document.getElementById('render').dataset.state)"""
@@ -147,7 +148,7 @@ def table(weights: dict[str, dict]) -> str:
     rows = [
         HEADING,
         "",
-        INTRO.format(slowdown=CPU_SLOWDOWN),
+        INTRO.format(slowdown=CPU_SLOWDOWN, cores=os.cpu_count(), load=os.getloadavg()[0]),
         "",
         "| Page | Requests | Sent (no video) | of which JS | Video | First byte | DOMContentLoaded | load |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
