@@ -60,8 +60,12 @@ def low_frequency_small(bgr: np.ndarray, mask: np.ndarray, face_w: float) -> np.
     h, w = mask.shape
     s = min(1.0, SHADE_WORK_PX / max(face_w, 1.0))
     size = (max(int(round(w * s)), 4), max(int(round(h * s)), 4))
-    small = cv2.cvtColor(cv2.resize(bgr, size, interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2LAB).astype(np.float32)
+    # Shrink the masked pixels only: hair, eyes or the warp's empty border next to the zone would
+    # otherwise tint its edge cells.
     small_m = cv2.resize(mask, size, interpolation=cv2.INTER_AREA)
+    shrunk = cv2.resize(bgr.astype(np.float32) * mask[..., None], size, interpolation=cv2.INTER_AREA)
+    mean_bgr = np.clip(shrunk / np.maximum(small_m, 1e-3)[..., None] + 0.5, 0, 255).astype(np.uint8)
+    small = cv2.cvtColor(mean_bgr, cv2.COLOR_BGR2LAB).astype(np.float32)
     sigma = max(SHADE_SIGMA * face_w * s, 0.8)
     num = cv2.GaussianBlur(small * small_m[..., None], (0, 0), sigma)
     den = cv2.GaussianBlur(small_m, (0, 0), sigma)
