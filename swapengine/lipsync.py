@@ -192,7 +192,8 @@ def train_mouth_model(
     """Learn this track's audio-to-lips mapping from the clip itself (deterministic for a given seed).
 
     `frames` restricts training to those frame indices (the self-dub evaluation holds some out); the
-    model is saved under the analysis directory unless `save` is False.
+    model is saved under the analysis directory unless `save` is False. `ctx` is accepted for the analysis
+    call convention; nothing in it is needed (the landmarks come from the analysis).
     """
     started = time.monotonic()
     report = Progress(progress, {"lips_features": (0.0, 0.1), "lips_train": (0.1, 1.0)})

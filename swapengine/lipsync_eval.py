@@ -31,6 +31,10 @@ DEFAULT_TEMPLATES = Path(__file__).resolve().parents[2] / "shared" / "media" / "
 
 
 
+def _spread(values: np.ndarray) -> float:
+    return float(np.percentile(values, 95) - np.percentile(values, 5))
+
+
 def _corr(opening: np.ndarray, env: np.ndarray) -> float:
     if np.std(opening) < 1e-9 or np.std(env) < 1e-9:
         return 0.0
@@ -67,6 +71,7 @@ def self_dub(clip: Path, cache_root: Path, ctx: EngineContext, holdout: float = 
         "err_mean": float(mouth.frame_error(np.repeat(mean_shape[None], len(real), 0), real_lm,
                                             model.reference).mean()),
         "r_real": _corr(mouth.opening(real), env), "r_pred": _corr(mouth.opening(predicted), env),
+        "open_range": _spread(mouth.opening(predicted)) / max(_spread(mouth.opening(real)), 1e-9),
     }
     if render:
         row.update(_render_check(clip, analysis, track.id, train_frames, test_frames, predicted, ctx))
@@ -120,12 +125,12 @@ def _average(runs: list[dict[str, Any]]) -> dict[str, Any]:
 def _cell(column: str, value: Any) -> str:
     if not isinstance(value, float):
         return str(value)
-    digits = 4 if "err" in column else 2 if column.startswith("r_") else 1
+    digits = 4 if "err" in column else 2 if column.startswith(("r_", "open")) else 1
     return f"{value:.{digits}f}"
 
 
 def markdown(rows: list[dict[str, Any]]) -> str:
-    cols = ["template", "frames", "train_s", "err", "err_mean", "r_real", "r_pred"]
+    cols = ["template", "frames", "train_s", "err", "err_mean", "r_real", "r_pred", "open_range"]
     if rows and "render_err" in rows[0]:
         cols += ["render_err", "render_ms", "redetected"]
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]

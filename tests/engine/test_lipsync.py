@@ -53,6 +53,12 @@ def test_frame_windows_centre_on_video_frames() -> None:
     assert windows[0, 0, 0] == -99.0 and windows[79, -1, 0] == -99.0  # beyond the audio: silence, not 0
 
 
+def test_clip_without_sound_is_refused(carphone_clip: Path) -> None:
+    with pytest.raises(BadInput) as info:
+        audiofeat.clip_samples(carphone_clip)
+    assert info.value.code == "no_audio"
+
+
 def test_envelope_follows_loudness() -> None:
     sr = 16000
     x = np.concatenate([0.001 * np.ones(sr), 0.5 * np.sin(np.arange(sr) * 0.3)])
