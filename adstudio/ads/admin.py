@@ -17,7 +17,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from adstudio.ads import speaking
-from adstudio.ads.forms import TemplateAdminForm
+from adstudio.ads.forms import TemplateAdminForm, check_audio
 from adstudio.ads.models import ContextTable, DialogueSlot, PhraseRecording, Render, SensitiveTerm, Template
 from adstudio.ads.timeline import regions_text, timeline_svg
 
@@ -215,10 +215,20 @@ class RenderAdmin(admin.ModelAdmin):
             render.discard()
 
 
+class PhraseRecordingForm(forms.ModelForm):
+    class Meta:
+        model = PhraseRecording
+        fields = ["template", "text", "audio"]
+
+    def clean_audio(self) -> Any:
+        return check_audio(self.cleaned_data.get("audio"))
+
+
 @admin.register(PhraseRecording)
 class PhraseRecordingAdmin(admin.ModelAdmin):
     """The celebrity's own takes of common names and words: used when a whole line matches (any case, accents)."""
 
+    form = PhraseRecordingForm
     list_display = ["text", "template", "audio"]
     list_filter = ["template"]
     search_fields = ["text"]

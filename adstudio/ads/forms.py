@@ -245,6 +245,28 @@ def check_video(upload: UploadedFile) -> str:
     return extension
 
 
+def check_audio(upload: Any) -> Any:
+    """Stems and phrase-bank takes must be sound ffmpeg can decode; stored under a random name."""
+    if not isinstance(upload, UploadedFile):
+        return upload
+    from swapengine.errors import BadInput, FFmpegError
+    from swapengine.speech import load_audio
+
+    with tempfile.NamedTemporaryFile(suffix=".upload") as tmp:
+        for chunk in upload.chunks():
+            tmp.write(chunk)
+        tmp.flush()
+        try:
+            load_audio(Path(tmp.name), 8000, max_seconds=1.0)
+        except (BadInput, FFmpegError):
+            raise ValidationError("This file is not audio we can read (WAV, FLAC, MP3, AAC...).",
+                                  code="not_audio") from None
+    upload.seek(0)
+    suffix = "".join(ch for ch in Path(upload.name or "").suffix.lower()[:6] if ch.isalnum() or ch == ".")
+    upload.name = f"{secrets.token_hex(8)}{suffix if len(suffix) > 1 else '.wav'}"
+    return upload
+
+
 class TemplateAdminForm(forms.ModelForm):
     fan_track = forms.TypedChoiceField(
         coerce=int,
@@ -274,25 +296,7 @@ class TemplateAdminForm(forms.ModelForm):
         return clip
 
     def _clean_stem(self, name: str) -> Any:
-        """A stem must be sound ffmpeg can decode; stored under a random name."""
-        stem = self.cleaned_data.get(name)
-        if isinstance(stem, UploadedFile):
-            from swapengine.errors import BadInput, FFmpegError
-            from swapengine.speech import load_audio
-
-            with tempfile.NamedTemporaryFile(suffix=".upload") as tmp:
-                for chunk in stem.chunks():
-                    tmp.write(chunk)
-                tmp.flush()
-                try:
-                    load_audio(Path(tmp.name), 8000, max_seconds=1.0)
-                except (BadInput, FFmpegError):
-                    raise ValidationError("This file is not audio we can read (WAV, FLAC, MP3, AAC...).",
-                                          code="not_audio") from None
-            stem.seek(0)
-            suffix = "".join(ch for ch in Path(stem.name or "").suffix.lower()[:6] if ch.isalnum() or ch == ".")
-            stem.name = f"{secrets.token_hex(8)}{suffix if len(suffix) > 1 else '.wav'}"
-        return stem
+        return check_audio(self.cleaned_data.get(name))
 
     def clean_dialogue_stem(self) -> Any:
         return self._clean_stem("dialogue_stem")

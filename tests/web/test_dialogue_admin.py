@@ -139,3 +139,23 @@ def test_context_table_from_csv(admin_client) -> None:
     data = {"template": template.pk, "key_field": "city", "target": "dish", "rows": "", "rows_csv": empty}
     response = admin_client.post(reverse("admin:ads_contexttable_add"), data)
     assert response.status_code == 200 and "No rows found" in response.content.decode()
+
+
+def test_phrase_recording_must_be_audio(admin_client, tmp_path: Path) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from adstudio.ads.models import PhraseRecording
+    from swapengine.dialogue import write_wav
+
+    url = reverse("admin:ads_phraserecording_add")
+    bad = SimpleUploadedFile("priya.wav", b"this is not sound")
+    response = admin_client.post(url, {"text": "Priya", "audio": bad})
+    assert response.status_code == 200 and "not audio we can read" in response.content.decode()
+    import numpy as np
+
+    wav = write_wav(tmp_path / "p.wav", np.zeros((8000, 1), np.float32), 16000)
+    good = SimpleUploadedFile("priya.wav", wav.read_bytes())
+    response = admin_client.post(url, {"text": "Priya", "audio": good})
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    take = PhraseRecording.objects.get()
+    assert take.key == "priya" and take.audio.name.endswith(".wav") and "priya" not in take.audio.name
