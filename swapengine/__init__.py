@@ -10,4 +10,4 @@ Stages, each a module with a small contract, listed here and nowhere else:
   render      the per-fan pipeline: decode -> swap -> label -> encode, with progress
 """
 
-ENGINE_VERSION = "1.0.1"
+ENGINE_VERSION = "1.1.0"
