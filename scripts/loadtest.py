@@ -234,7 +234,8 @@ def report(args: argparse.Namespace, stats: Stats, wall: float) -> str:
         f"### {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {machine()}",
         "",
         f"`scripts/loadtest.py --duration {args.duration} --uploads-per-minute {args.uploads_per_minute} "
-        f"--watchers {args.watchers} --browsers {args.browsers} --worker-nice {args.worker_nice}`: daphne and "
+        f"--watchers {args.watchers} --browsers {args.browsers} --worker-nice {args.worker_nice} "
+        f"--web-nice {args.web_nice}`: daphne (niceness {args.web_nice}) and "
         f"{args.workers} worker process(es) (`-c 1`, niceness {args.worker_nice}), Postgres and Redis on the same "
         f"machine; template 352x288, 1.5 s; wall {wall:.0f} s.",
         "",
@@ -315,7 +316,8 @@ def spawn(args: argparse.Namespace) -> tuple[str, bytes, list]:
     ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR))
     assert ok
     daphne = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(args.port), "adstudio.asgi:application"]
-    procs = [Proc(daphne, env, work / "daphne.log", b"Listening on TCP address")]
+    web_nice = args.web_nice
+    procs = [Proc(daphne, env, work / "daphne.log", b"Listening on TCP address", preexec_fn=lambda: os.nice(web_nice))]
     niceness = args.worker_nice
     procs += [start_worker(f"load{i}", env, work, preexec_fn=lambda: os.nice(niceness))
               for i in range(1, args.workers + 1)]
@@ -348,6 +350,7 @@ def main() -> None:
     parser.add_argument("--spawn", action="store_true", help="start daphne and the workers here first")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--worker-nice", type=int, default=0, help="run the spawned workers at this niceness")
+    parser.add_argument("--web-nice", type=int, default=0, help="niceness of the spawned daphne (negative: root)")
     parser.add_argument("--flush-redis", action="store_true", help="empty REDIS_URL's database first (--spawn)")
     parser.add_argument("--duration", type=float, default=300)
     parser.add_argument("--uploads-per-minute", type=float, default=50)
