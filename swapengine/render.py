@@ -161,22 +161,33 @@ def render(
     threads = [pipe.thread(read, "render-decode"), pipe.thread(write, "render-encode")]
     poster: np.ndarray | None = None
     try:
-        while (item := pipe.get(decoded)) is not None:
-            index, frame = item
-            if spoken is not None:
-                frame = spoken.apply(index, frame)
-            landmarks = track.landmarks_at(index) if track is not None else None
-            if landmarks is not None and swapper is not None:
-                if spoken is not None and track is not None:  # the fan's face speaks: follow the new lips
-                    landmarks = spoken.landmarks(index, track.id, landmarks)
-                frame = swapper.apply(frame, landmarks)
-            stamp.apply(frame)
-            if req.watermark is not None:
-                frame = req.watermark.embed(frame, index)
-            if index == wanted_poster:
-                poster = frame.copy()
-            pipe.put(finished, (index, frame))
-            report.report("swap", (index + 1) / max(info.frame_count, 1))
+        done = False
+        while not done:
+            batch: list[tuple[int, np.ndarray]] = []
+            marks: list[np.ndarray | None] = []
+            while len(batch) < SWAP_BATCH:  # the swapper takes a few frames at once (a GPU batch)
+                if (item := pipe.get(decoded)) is None:
+                    done = True
+                    break
+                index, frame = item
+                if spoken is not None:
+                    frame = spoken.apply(index, frame)
+                landmarks = track.landmarks_at(index) if track is not None else None
+                if landmarks is not None and spoken is not None and track is not None:
+                    landmarks = spoken.landmarks(index, track.id, landmarks)  # the fan's face speaks
+                batch.append((index, frame))
+                marks.append(landmarks)
+            frames = [f for _, f in batch]
+            if swapper is not None and any(m is not None for m in marks):
+                frames = swapper.apply_batch(frames, marks)
+            for (index, _), frame in zip(batch, frames, strict=True):
+                stamp.apply(frame)
+                if req.watermark is not None:
+                    frame = req.watermark.embed(frame, index)
+                if index == wanted_poster:
+                    poster = frame.copy()
+                pipe.put(finished, (index, frame))
+                report.report("swap", (index + 1) / max(info.frame_count, 1))
         pipe.put(finished, None)
     except BaseException as exc:
         pipe.fail(exc)
