@@ -24,6 +24,7 @@ from swapengine.warp import (
     INNER_MOUTH,
     N_MESH,
     eye_moves,
+    eye_scales,
     facing,
     mesh_triangles,
     polygon_mask,
@@ -153,9 +154,10 @@ class FaceSwapper:
         return self._textures[key]
 
     def reset(self) -> None:
-        """Forget the smoothed colour statistics (a new track or a scene cut)."""
+        """Forget the smoothed colour statistics and eye sizes (a new track or a scene cut)."""
         self._tmean: np.ndarray | None = None
         self._skin: SkinModel | None = None
+        self._eye_scales: np.ndarray | None = None
 
     def apply(self, frame: np.ndarray, target_landmarks: np.ndarray) -> np.ndarray:
         """Return a copy of frame with the selfie face on the target; pixels outside the oval are kept."""
@@ -188,7 +190,11 @@ class FaceSwapper:
         scale, rot, shift = similarity(self._selfie_3d, tgt)
         posed = scale * self._selfie_3d @ rot.T + shift
         out = tgt + (posed - tgt) * self._shape_w
-        for ring, move in zip(EYES, eye_moves(tgt, posed), strict=True):
+        scales = eye_scales(tgt, posed)
+        if self._eye_scales is not None:  # smoothed: the corners' noise would make the eyes pulse
+            scales = self._eye_scales + COLOUR_RATE * (scales - self._eye_scales)
+        self._eye_scales = scales
+        for ring, move in zip(EYES, eye_moves(tgt, posed, scales), strict=True):
             out[list(ring), :2] = tgt[list(ring), :2] @ move[:, :2].T + move[:, 2]
         return out
 

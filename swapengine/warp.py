@@ -61,15 +61,24 @@ def similarity(src: np.ndarray, dst: np.ndarray) -> tuple[float, np.ndarray, np.
     return scale, rot, md - scale * ms @ rot.T
 
 
-def eye_moves(template: np.ndarray, posed: np.ndarray) -> list[np.ndarray]:
-    """Per eye, the 2x3 affine (scale and shift, no turn) taking the template's eye onto where the fan's
-    eye sits: the template's lids (blinks) and eyeball (gaze) move as one piece into the fan's eye place."""
-    moves = []
+def eye_scales(template: np.ndarray, posed: np.ndarray) -> np.ndarray:
+    """Per eye, the fan's eye width over the template's (corner to corner: blinks do not change it)."""
+    out = []
     for ring in EYES:
         t, p = template[list(ring), :2], posed[list(ring), :2]
         tw = float(np.linalg.norm(t[0] - t[8])) or 1.0
-        s = float(np.clip(np.linalg.norm(p[0] - p[8]) / tw, 0.7, 1.4))
-        shift = p.mean(axis=0) - s * t.mean(axis=0)
+        out.append(float(np.clip(np.linalg.norm(p[0] - p[8]) / tw, 0.7, 1.4)))
+    return np.array(out)
+
+
+def eye_moves(template: np.ndarray, posed: np.ndarray, scales: np.ndarray) -> list[np.ndarray]:
+    """Per eye, the 2x3 affine (scale and shift, no turn) taking the template's eye onto where the fan's
+    eye sits: the template's lids (blinks) and eyeball (gaze) move as one piece into the fan's eye place.
+    Anchored at the corners' midpoint, which a blink does not move."""
+    moves = []
+    for ring, s in zip(EYES, scales, strict=True):
+        t, p = template[list(ring), :2], posed[list(ring), :2]
+        shift = (p[0] + p[8]) / 2 - s * (t[0] + t[8]) / 2
         moves.append(np.array([[s, 0.0, shift[0]], [0.0, s, shift[1]]]))
     return moves
 
