@@ -130,7 +130,7 @@ def test_context_table_from_csv(admin_client) -> None:
     from adstudio.ads.models import ContextTable
 
     template = make_template()
-    upload = SimpleUploadedFile("dishes.csv", "city,dish\nPune,misal pav\nDelhi, chole bhature\n\n".encode())
+    upload = SimpleUploadedFile("dishes.csv", b"city,dish\nPune,misal pav\nDelhi, chole bhature\n\n")
     data = {"template": template.pk, "key_field": "city", "target": "dish", "rows": "", "rows_csv": upload}
     response = admin_client.post(reverse("admin:ads_contexttable_add"), data)
     assert response.status_code == 302, response.content.decode()[-3000:]
