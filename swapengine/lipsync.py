@@ -145,13 +145,18 @@ def load_mouth_model(directory: Path | str) -> MouthModel:
 
 def _fit(net: MouthNet, x: np.ndarray, y: np.ndarray, val: int, epochs: int, seed: int,
          report: Progress) -> dict[str, Any]:
-    """Minibatch Adam with light augmentation; keeps the weights that did best on the held-back tail."""
+    """Minibatch AdamW with light augmentation for a fixed number of epochs.
+
+    The held-back tail only sets the shrink gain: picking the best epoch on it chose epoch 0-3 on half the
+    dev templates (its 15-25 frames are too few to rank epochs), leaving a nearly untrained net that
+    answered a new voice with noise; 50 fixed epochs scored the same 5-fold error (0.937 of the mean
+    shape's) and respond to the sound.
+    """
     gen = torch.Generator().manual_seed(seed)
     xt, yt = torch.from_numpy(x), torch.from_numpy(y)
     xtr, ytr = (xt[:-val], yt[:-val]) if val else (xt, yt)
     xva, yva = (xt[-val:], yt[-val:]) if val else (xt, yt)
     opt = torch.optim.AdamW(net.parameters(), lr=2e-3, weight_decay=1e-3)
-    best, best_loss, best_epoch = None, float("inf"), 0
     batch = 64
     for epoch in range(epochs):
         net.train()
@@ -165,28 +170,22 @@ def _fit(net: MouthNet, x: np.ndarray, y: np.ndarray, val: int, epochs: int, see
             opt.zero_grad()
             loss.backward()
             opt.step()
-        net.eval()
-        with torch.no_grad():
-            val_loss = float(nn.functional.mse_loss(net(xva), yva))
-        if val_loss < best_loss:
-            best_loss, best_epoch = val_loss, epoch
-            best = {k: v.clone() for k, v in net.state_dict().items()}
         report.report("lips_train", (epoch + 1) / epochs)
-    if best is not None:
-        net.load_state_dict(best)
     net.eval()
     with torch.no_grad():
-        p, y_val = net(xva).numpy().ravel(), yva.numpy().ravel()
+        pred = net(xva)
+        val_loss = float(nn.functional.mse_loss(pred, yva))
+        p, y_val = pred.numpy().ravel(), yva.numpy().ravel()
     # Shrink towards the mean shape by what the held-back frames support: on a few seconds of footage
     # the net is often right in direction but overconfident in size.
     gain = float(np.clip(p @ y_val / max(float(p @ p), 1e-9), 0.0, 1.0)) if val else 1.0
-    return {"val_loss": round(best_loss, 5), "best_epoch": best_epoch, "epochs": epochs, "gain": round(gain, 3),
+    return {"val_loss": round(val_loss, 5), "epochs": epochs, "gain": round(gain, 3),
             "train_frames": int(len(xtr)), "val_frames": int(val)}
 
 
 def train_mouth_model(
     clip: Path, analysis: TemplateAnalysis, track_id: int, ctx: object = None,
-    progress: ProgressCallback | None = None, *, frames: Sequence[int] | np.ndarray | None = None, epochs: int = 120,
+    progress: ProgressCallback | None = None, *, frames: Sequence[int] | np.ndarray | None = None, epochs: int = 50,
     seed: int = 0, save: bool = True,
 ) -> MouthModel:
     """Learn this track's audio-to-lips mapping from the clip itself (deterministic for a given seed).

@@ -41,7 +41,7 @@ def _corr(opening: np.ndarray, env: np.ndarray) -> float:
     return float(np.corrcoef(opening, env)[0, 1])
 
 
-def self_dub(clip: Path, cache_root: Path, ctx: EngineContext, holdout: float = 0.2, epochs: int = 120,
+def self_dub(clip: Path, cache_root: Path, ctx: EngineContext, holdout: float = 0.2, epochs: int = 50,
              seed: int = 0, render: bool = False, block: int | None = None) -> dict[str, Any]:
     """Hold out one contiguous block of the speaker's track (the last by default), train on the rest and
     predict the block from its own audio."""
@@ -148,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--templates", type=Path, default=DEFAULT_TEMPLATES)
     parser.add_argument("--cache", type=Path, default=Path("var/lipsync-eval-cache"))
     parser.add_argument("--holdout", type=float, default=0.2)
-    parser.add_argument("--epochs", type=int, default=120)
+    parser.add_argument("--epochs", type=int, default=50)
     parser.add_argument("--render", action="store_true")
     parser.add_argument("--folds", action="store_true", help="hold out every block in turn and average")
     args = parser.parse_args(argv)

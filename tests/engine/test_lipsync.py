@@ -97,9 +97,10 @@ def test_training_is_deterministic(trained: tuple[lipsync.MouthModel, list], ana
     again = lipsync.train_mouth_model(talking_clip, analysed, model.track_id, None, epochs=4, save=False)
     other = lipsync.train_mouth_model(talking_clip, analysed, model.track_id, None, epochs=4, seed=1, save=False)
     noise = np.random.default_rng(0).normal(0, 0.1, 16000).astype(np.float32)
-    a, b = model.predict(noise, 16000, 25), again.predict(noise, 16000, 25)
-    assert np.array_equal(a, b)
-    assert not np.array_equal(a, other.predict(noise, 16000, 25))
+    assert np.array_equal(model.predict(noise, 16000, 25), again.predict(noise, 16000, 25))
+    weights = [(v, again.net.state_dict()[k], other.net.state_dict()[k]) for k, v in model.net.state_dict().items()]
+    assert all(np.array_equal(w.numpy(), same.numpy()) for w, same, _ in weights)
+    assert not all(np.array_equal(w.numpy(), diff.numpy()) for w, _, diff in weights)
 
 
 def test_too_little_footage_is_refused(analysed: TemplateAnalysis, talking_clip: Path) -> None:
