@@ -84,6 +84,7 @@ class MouthModel:
     net: MouthNet
     smooth: float = 1.0  # temporal Gaussian sigma (frames) on the predicted coefficients
     metrics: dict[str, Any] = field(default_factory=dict)
+    closed: np.ndarray | None = None  # (40, 3) the speaker's own shut-lips shape, for p/b/m
 
     def features(self, samples: np.ndarray, sr: int, n_frames: int) -> np.ndarray:
         mel = audiofeat.log_mel(samples, sr, self.spec)
@@ -100,9 +101,17 @@ class MouthModel:
             coeffs = gaussian_filter1d(coeffs, self.smooth, axis=0, mode="nearest")
         return self.pca.decode(coeffs)
 
-    def predict(self, samples: np.ndarray, sr: int, n_frames: int) -> np.ndarray:
-        """Lip shapes for `n_frames` video frames starting at the first sample of `samples`."""
-        return self.predict_features(self.features(samples, sr, n_frames))
+    def predict(self, samples: np.ndarray, sr: int, n_frames: int,
+                phonemes: Sequence[tuple[str, float, float]] | None = None, offset_s: float = 0.0) -> np.ndarray:
+        """Lip shapes for `n_frames` video frames starting at the first sample of `samples`.
+
+        `phonemes` (the TTS's (phoneme, start_s, end_s), times from the line's start; the first frame
+        starts `offset_s` into the line) shut the lips on p, b and m, which audio alone often misses.
+        """
+        shapes = self.predict_features(self.features(samples, sr, n_frames))
+        if phonemes and self.closed is not None:
+            shapes = close_for_bilabials(shapes, phonemes, self.fps, self.closed, offset_s)
+        return shapes
 
     def save(self, directory: Path) -> None:
         """Written aside and renamed into place, so a reader never sees half a model."""
@@ -113,7 +122,8 @@ class MouthModel:
             torch.save(self.net.state_dict(), staging / "net.pt")
             np.savez(staging / "arrays.npz", reference=self.reference, pca_mean=self.pca.mean,
                      pca_components=self.pca.components, pca_scales=self.pca.scales, mel_mean=self.mel_mean,
-                     mel_std=self.mel_std, silence=self.silence)
+                     mel_std=self.mel_std, silence=self.silence,
+                     **({"closed": self.closed} if self.closed is not None else {}))
             meta = {"format": FORMAT, "track_id": self.track_id, "fps": self.fps, "smooth": self.smooth,
                     "spec": dataclasses.asdict(self.spec), "metrics": self.metrics}
             (staging / "model.json").write_text(json.dumps(meta, indent=1))
@@ -122,6 +132,31 @@ class MouthModel:
             os.rename(staging, directory)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+
+
+BILABIALS = frozenset({"p", "b", "m"})
+
+
+def _closed_shape(shapes: np.ndarray) -> np.ndarray:
+    """The mean of the speaker's own most-shut lip shapes (lowest tenth of inner-lip opening)."""
+    gap = mouth.opening(shapes)
+    return shapes[gap <= np.percentile(gap, 10)].mean(axis=0).astype(np.float32)
+
+
+def close_for_bilabials(shapes: np.ndarray, phonemes: Sequence[tuple[str, float, float]], fps: float,
+                        closed: np.ndarray, offset_s: float = 0.0) -> np.ndarray:
+    """Blend the shapes to `closed` around each p/b/m, fully at its middle, over its length + 1 frame."""
+    out = np.array(shapes, np.float32)
+    n = len(out)
+    for phoneme, begin, end in phonemes:
+        if phoneme.strip().lower() not in BILABIALS:
+            continue
+        middle = ((begin + end) / 2 - offset_s) * fps - 0.5  # frame i is centred at (i + 0.5) / fps
+        half = max(1.5, (end - begin) * fps / 2 + 1.0)
+        for i in range(max(int(np.floor(middle - half)), 0), min(int(np.ceil(middle + half)) + 1, n)):
+            w = float(np.clip(1.0 - abs(i - middle) / half, 0.0, 1.0))
+            out[i] = (1 - w) * out[i] + w * closed
+    return out
 
 
 def load_mouth_model(directory: Path | str) -> MouthModel:
@@ -140,7 +175,7 @@ def load_mouth_model(directory: Path | str) -> MouthModel:
     net.eval()
     return MouthModel(int(meta["track_id"]), float(meta["fps"]), spec, arrays["reference"], pca,
                       arrays["mel_mean"], arrays["mel_std"], arrays["silence"], net, float(meta["smooth"]),
-                      meta["metrics"])
+                      meta["metrics"], arrays.get("closed"))
 
 
 def _fit(net: MouthNet, x: np.ndarray, y: np.ndarray, val: int, epochs: int, seed: int,
@@ -229,7 +264,7 @@ def train_mouth_model(
     metrics["seconds"] = round(time.monotonic() - started, 2)
     metrics["components"] = len(pca.scales)
     model = MouthModel(track_id, fps, spec, reference.astype(np.float32), pca, mel_mean, mel_std, silence, net,
-                       metrics=metrics)
+                       metrics=metrics, closed=_closed_shape(shapes))
     if save:
         model.save(model_directory(analysis, track_id))
     return model

@@ -89,6 +89,22 @@ def test_training_reports_progress_and_saves(trained: tuple[lipsync.MouthModel, 
     assert shapes.shape == (30, mouth.N_LIPS, 3) and np.isfinite(shapes).all()
     loaded = lipsync.load_mouth_model(lipsync.model_directory(analysed, model.track_id))
     assert np.array_equal(loaded.predict(samples, audiofeat.SR, 30), shapes)
+    assert loaded.closed is not None and model.closed is not None and np.array_equal(loaded.closed, model.closed)
+
+
+def test_bilabials_shut_the_lips(trained: tuple[lipsync.MouthModel, list]) -> None:
+    """TTS phoneme timings: an 'm' at 0.40-0.50 s closes the mouth around frame 13 (centre 0.45 s) only."""
+    model, _ = trained
+    assert model.closed is not None
+    assert mouth.opening(model.closed[None])[0] <= np.percentile(mouth.opening(model.predict(
+        np.zeros(16000, np.float32), 16000, 30)), 50) + 0.05
+    noise = np.random.default_rng(1).normal(0, 0.1, 16000).astype(np.float32)
+    plain = model.predict(noise, 16000, 30)
+    timed = model.predict(noise, 16000, 30, phonemes=[("h", 0.0, 0.1), ("m", 0.40, 0.50), ("a", 0.5, 0.6)])
+    assert np.abs(timed[13] - model.closed).max() < 0.02
+    assert np.array_equal(timed[:10], plain[:10]) and np.array_equal(timed[17:], plain[17:])
+    shifted = model.predict(noise, 16000, 30, phonemes=[("m", 0.40, 0.50)], offset_s=0.2)  # slot starts later
+    assert np.abs(shifted[7] - model.closed).max() < 0.05 and np.array_equal(shifted[13:], plain[13:])
 
 
 def test_training_is_deterministic(trained: tuple[lipsync.MouthModel, list], analysed: TemplateAnalysis,
