@@ -1,7 +1,8 @@
 """The speaker's mouth in a slot's frames, re-animated to the slot's new line (models from swapengine.lipsync).
 
-The per-template model is trained at template analysis (`ensure_mouth_model`); a render only loads it,
-predicts the lip shapes for the new line and warps the celebrity's own mouth patches onto those frames.
+The per-template model is trained at template analysis (`ensure_mouth_model`) and drives the mouth for
+the celebrity's own recordings; a synthesised line opens the mouth with its loudness (`loudness_shapes`).
+Either way the celebrity's own mouth patches are warped onto the slot's frames.
 Frames outside the slots are never touched, and the first and last frames of a slot ease between the
 real and the new mouth, so the cut in and out does not jump.
 """
@@ -13,12 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from scipy.ndimage import gaussian_filter1d
 
-from swapengine import lipsync
+from swapengine import audiofeat, lipsync
 from swapengine.analysis import TemplateAnalysis
 from swapengine.dialogue import SlotAudio
 from swapengine.errors import BadInput
-from swapengine.mouth import LIPS, MouthRenderer, SlotPlan, to_frame
+from swapengine.mouth import LIPS, MouthRenderer, SlotPlan, opening, to_frame
 from swapengine.progress import ProgressCallback
 
 log = logging.getLogger(__name__)
@@ -73,19 +75,37 @@ def slot_frames(start: float, end: float, fps: float, frame_count: int) -> tuple
     return first, max(first, last)
 
 
+def loudness_shapes(samples: np.ndarray, sr: int, fps: float, n: int, bank: np.ndarray,
+                    quiet_db: float = 35.0) -> np.ndarray:
+    """(n, 40, d) lip shapes from the track's own bank that open as the line gets louder.
+
+    Each frame's loudness rank within the line is mapped onto the same quantile of the track's own
+    mouth openings (silence: a nearly closed mouth); the three bank shapes nearest that opening are
+    averaged. Used for synthesised lines, on which the learned model (trained on the celebrity's own
+    voice) measured no better than the filmed mouth.
+    """
+    envelope = gaussian_filter1d(audiofeat.envelope_db(samples, sr, fps, n), 0.8)
+    openings = opening(bank)
+    loud = envelope > envelope.max() - quiet_db
+    rank = np.zeros(n)
+    if loud.sum() > 1:
+        order = np.argsort(np.argsort(envelope[loud]))
+        rank[loud] = 0.15 + 0.8 * order / (loud.sum() - 1)
+    targets = np.quantile(openings, rank)
+    nearest = np.argsort(np.abs(openings[None, :] - targets[:, None]), axis=1)[:, :3]
+    return bank[nearest].mean(axis=1).astype(np.float32)
+
+
 def mouth_hooks(clip: Path, analysis: TemplateAnalysis, slots: list[SlotAudio]) -> list[SlotMouth]:
-    """One hook per slot with a speaker; a speaker whose face is too rarely seen to learn keeps their lips."""
+    """One hook per slot with a speaker. A recording (the celebrity's own voice) drives the learned lip
+    model; a synthesised line drives `loudness_shapes`, as does a recording whose speaker is too rarely
+    seen to learn from."""
     hooks: list[SlotMouth] = []
     renderers: dict[int, MouthRenderer] = {}
     info = analysis.info
     for slot in slots:
         track_id = slot.line.speaker_track
         if track_id is None:
-            continue
-        try:
-            model = ensure_mouth_model(clip, analysis, track_id)
-        except BadInput as exc:  # too little footage of this face: the line is said, the lips stay as filmed
-            log.warning("no lip model for track %s: %s", track_id, exc)
             continue
         renderer = renderers.get(track_id)
         if renderer is None:
@@ -95,7 +115,15 @@ def mouth_hooks(clip: Path, analysis: TemplateAnalysis, slots: list[SlotAudio]) 
             continue
         # The line's audio starts at slot.line.start; the first slot frame may start a little after it.
         offset = int(round((start / info.fps - slot.line.start) * slot.sr))
-        shapes = model.predict(slot.samples[max(offset, 0):], slot.sr, end - start)
+        samples = slot.samples[max(offset, 0):]
+        shapes = None
+        if slot.source == "recording":
+            try:
+                shapes = ensure_mouth_model(clip, analysis, track_id).predict(samples, slot.sr, end - start)
+            except BadInput as exc:  # too little footage of this face to learn from
+                log.warning("no lip model for track %s: %s", track_id, exc)
+        if shapes is None:
+            shapes = loudness_shapes(samples, slot.sr, info.fps, end - start, renderer.shapes)
         plan = renderer.plan(start, shapes, lipsync.ease_weights(end - start, EASE_FRAMES))
         hooks.append(SlotMouth(renderer, plan, start, end))
     return hooks

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from swapengine import dialogue, media, slotmouth, speech
+from swapengine import audiofeat, dialogue, media, mouth, slotmouth, speech
 from swapengine.analysis import TemplateAnalysis, analyse_template
 from swapengine.context import EngineContext
 from swapengine.dialogue import DialogueRequest, SlotLine
@@ -179,9 +179,23 @@ def test_real_template_says_the_new_line(real_slot: dict[str, np.ndarray]) -> No
     assert real_slot["before"].max() < 4.0  # frames before the slot: only the label and coding noise differ
 
 
-@pytest.mark.xfail(reason="known gap: the per-template lip model follows the clip's own voice (opening vs "
-                   "loudness r ~0.75 on t03's own audio) but not reliably a converted TTS line", strict=False)
 def test_real_template_mouth_follows_the_new_line(real_slot: dict[str, np.ndarray]) -> None:
+    """Opening against loudness, measured by Face Mesh on the rendered frames (0.91 when written; the
+    filmed mouth against the same new line: 0.42)."""
     new_r = np.corrcoef(real_slot["new"], real_slot["envelope"])[0, 1]
     old_r = np.corrcoef(real_slot["old"], real_slot["envelope"])[0, 1]
-    assert new_r > old_r + 0.1
+    assert new_r > 0.5 and new_r > old_r + 0.1
+
+
+def test_loudness_shapes_open_with_the_sound() -> None:
+    fps, sr, n = 25.0, 16000, 50
+    t = np.arange(int(n / fps * sr)) / sr
+    burst = (np.sin(2 * np.pi * 2.0 * t) > 0) * np.sin(2 * np.pi * 180 * t)  # 4 syllables in 2 s
+    gaps = np.linspace(0.0, 0.3, 40)
+    bank = np.zeros((40, 40, 3), np.float32)
+    bank[:, mouth.INNER_BOTTOM, 1] = gaps  # the inner lips part by `gaps`
+    shapes = slotmouth.loudness_shapes(burst.astype(np.float32), sr, fps, n, bank)
+    opened = mouth.opening(shapes)
+    envelope = audiofeat.envelope_db(burst.astype(np.float32), sr, fps, n)
+    assert shapes.shape == (n, 40, 3) and np.corrcoef(opened, envelope)[0, 1] > 0.8
+    assert opened.min() < 0.05 and opened.max() > 0.2  # closed in the pauses, open on the syllables
