@@ -7,6 +7,7 @@ flat; the first failure anywhere stops all three, kills ffmpeg and removes parti
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 import time
@@ -50,6 +51,7 @@ class RenderRequest:
     label: Label
     watermark: Watermarker | None = None  # the render's id, invisibly in every frame
     dialogue: DialogueRequest | None = None  # new lines said in the template's dialogue slots
+    out_preview: Path | None = None  # a still of the first composed frame, so the fan sees it early
 
 
 @dataclass
@@ -113,6 +115,13 @@ def poster_index(track: FaceTrack) -> int:
     return int(track.frames[int(np.argmin(np.abs(track.frames.astype(np.float64) - middle)))])
 
 
+def write_still(frame: np.ndarray, path: Path) -> None:
+    """A JPEG that readers see whole or not at all (written aside, then renamed)."""
+    part = path.with_name(path.name + ".part.jpg")
+    media.encode_jpeg(frame, part)
+    os.replace(part, path)
+
+
 def render(
     req: RenderRequest, ctx: EngineContext, progress: ProgressCallback | None = None, swap_device: str | None = None
 ) -> RenderResult:
@@ -160,6 +169,7 @@ def render(
 
     threads = [pipe.thread(read, "render-decode"), pipe.thread(write, "render-encode")]
     poster: np.ndarray | None = None
+    previewed = False
     try:
         done = False
         while not done:
@@ -180,12 +190,15 @@ def render(
             frames = [f for _, f in batch]
             if swapper is not None and any(m is not None for m in marks):
                 frames = swapper.apply_batch(frames, marks)
-            for (index, _), frame in zip(batch, frames, strict=True):
+            for (index, _), frame, mark in zip(batch, frames, marks, strict=True):
                 stamp.apply(frame)
                 if req.watermark is not None:
                     frame = req.watermark.embed(frame, index)
                 if index == wanted_poster:
                     poster = frame.copy()
+                if req.out_preview is not None and not previewed and (swapper is None or mark is not None):
+                    write_still(frame, req.out_preview)
+                    previewed = True
                 pipe.put(finished, (index, frame))
                 report.report("swap", (index + 1) / max(info.frame_count, 1))
         pipe.put(finished, None)

@@ -76,7 +76,7 @@ def run_render(
     `slot_audio` (the CLI's --slot-audio) is said in the template's one dialogue slot instead of the voice.
     """
     template = render_row.template
-    work = Path(settings.RENDER_WORK_DIR) / f"{render_row.public_id.hex}-{render_row.attempts}"
+    work = render_row.work_dir()
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     publish(render_row)
@@ -94,6 +94,7 @@ def run_render(
                 selfie=Path(render_row.selfie.path) if template.swap_face else None,
                 out_video=work / "ad.mp4",
                 out_poster=work / "poster.jpg",
+                out_preview=render_row.preview_path(),
                 render_id=str(render_row.public_id),
                 label=Label(corner=template.label_corner),
                 dialogue=speaking.dialogue_request(template, render_row, slot_audio),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -351,6 +352,14 @@ class Render(models.Model):
     def share_url(self) -> str:
         return reverse("ads:share", args=[self.share_token])
 
+    def work_dir(self) -> Path:
+        """This attempt's scratch folder; removed, with everything derived from the selfie, when it ends."""
+        return Path(settings.RENDER_WORK_DIR) / f"{self.public_id.hex}-{self.attempts}"
+
+    def preview_path(self) -> Path:
+        """The first composed frame, written by the engine while it renders, so the fan sees it early."""
+        return self.work_dir() / "preview.jpg"
+
     def owned_by(self, session_key: str | None) -> bool:
         return bool(session_key) and secrets.compare_digest(self.owner_session, session_key or "")
 
@@ -367,6 +376,8 @@ class Render(models.Model):
             data["share_url"] = self.share_url()
             data["video_url"] = reverse("ads:share_video", args=[self.share_token])
             data["poster_url"] = reverse("ads:share_poster", args=[self.share_token])
+        elif self.state == self.State.RUNNING and self.preview_path().exists():
+            data["preview_url"] = reverse("ads:render_preview", args=[self.public_id])
         return data
 
     def enqueue(self) -> None:

@@ -15,6 +15,7 @@ urlpatterns = [
     path("studio-samples/<slug:key>.jpg", studio.sample_image, name="studio_sample"),
     path("r/<uuid:public_id>/", views.render_page, name="render"),
     path("r/<uuid:public_id>/delete/", views.render_delete, name="render_delete"),
+    path("r/<uuid:public_id>/preview.jpg", views.render_preview, name="render_preview"),
     # Share tokens are secrets.token_urlsafe: letters, digits, "-" and "_", which the slug converter takes.
     path("a/<slug:token>/", views.share, name="share"),
     path("a/<slug:token>/video.mp4", views.share_video, name="share_video"),

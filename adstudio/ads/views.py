@@ -129,6 +129,17 @@ def render_page(request: HttpRequest, public_id: UUID) -> HttpResponse:
     return show(request, "ads/render.html", context)
 
 
+@never_cache
+@require_safe
+def render_preview(request: HttpRequest, public_id: UUID) -> HttpResponseBase:
+    """The first composed frame of a running render, for its owner only."""
+    render = _own_render(request, public_id)
+    path = render.preview_path()
+    if render.state != Render.State.RUNNING or not path.exists():
+        raise Http404("No preview yet")
+    return ranged_file_response(request, str(path), "image/jpeg")
+
+
 def whatsapp_link(render: Render, share_url: str) -> str:
     return "https://wa.me/?text=" + quote(f"Watch my {render.template.title} ad: {share_url}", safe="")
 

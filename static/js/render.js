@@ -25,6 +25,10 @@
     $("stage").textContent = stageWords || data.message || "";
     $("message").textContent = data.message && data.message !== stageWords ? data.message : "";
     $("eta").textContent = data.state === "running" ? timeLeft(data.progress || 0) : "";
+    if (data.preview_url && !$("preview-img").getAttribute("src")) {
+      $("preview-img").setAttribute("src", data.preview_url);
+      show("preview", true);
+    }
     show("working", !FINAL[data.state]);
     if (data.state === "done") { showDone(data); }
     if (data.state === "failed" || data.state === "cancelled") {
