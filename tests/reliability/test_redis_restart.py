@@ -69,9 +69,7 @@ def test_redis_restart_mid_render(
         procs[0].wait_ready(timeout=20)
         daphne = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(WEB_PORT), "adstudio.asgi:application"]
         procs.append(Proc(daphne, env, tmp_path / "daphne.log", b"Listening on TCP address"))
-        procs += [start_worker(f"redis{i}", env, tmp_path) for i in (1, 2)]
-        for proc in procs[1:]:
-            proc.wait_ready()
+        procs[1].wait_ready()
 
         base = f"http://127.0.0.1:{WEB_PORT}"
         selfie = astronaut_jpg.read_bytes()
@@ -85,8 +83,12 @@ def test_redis_restart_mid_render(
             public_id = posted.headers["location"].rstrip("/").split("/")[-1]
             fans.append((fan, public_id, watchers.follow(fan, public_id, timeout=150)))
 
-        for i in range(BEFORE):
+        for i in range(BEFORE):  # before the workers start, so some are surely still queued at the restart
             post(f"Before {chr(65 + i)}")
+        workers = [start_worker(f"redis{i}", env, tmp_path) for i in (1, 2)]
+        procs += workers
+        for worker in workers:
+            worker.wait_ready()
         deadline = time.monotonic() + 60
         while not Render.objects.filter(state=Render.State.RUNNING, progress__gt=0.1).exists():
             assert time.monotonic() < deadline, list(Render.objects.values_list("state", "progress"))
