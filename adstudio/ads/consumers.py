@@ -6,7 +6,6 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
-from django.db import InterfaceError, OperationalError, connection
 
 from adstudio.ads.models import Render
 
@@ -20,7 +19,7 @@ class RenderConsumer(AsyncJsonWebsocketConsumer):
         # trip for the check and the state: every trip queues on Channels' single sync thread.
         self.group = Render(public_id=public_id).group_name
         await self.channel_layer.group_add(self.group, self.channel_name)
-        render = await database_sync_to_async(_find)(public_id)
+        render = await database_sync_to_async(Render.objects.filter(public_id=public_id).first)()
         allowed = render is not None and (
             render.owned_by(session.session_key if session else None) or getattr(user, "is_staff", False)
         )
@@ -36,10 +35,8 @@ class RenderConsumer(AsyncJsonWebsocketConsumer):
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels hops to its single shared sync thread (close_old_connections) before every message.
         # With 200 open pages those hops queued the WebSocket handshakes past daphne's connect timeout
-        # in the load test. A progress relay touches no database, and a connect follows the session
-        # lookup that just opened a connection on that thread: neither needs the hop.
-        # Nor does a disconnect (a group_discard); skipping its hop also keeps that thread's connection
-        # open for the next handshake instead of reconnecting to Postgres each time.
+        # in the load test. A progress relay and a disconnect touch no database, and a connect's own
+        # database trip closes stale connections itself (database_sync_to_async): none needs the hop.
         kind = message.get("type")
         if kind == "render.update":
             await self.render_update(message)
@@ -62,11 +59,3 @@ class RenderConsumer(AsyncJsonWebsocketConsumer):
     async def render_update(self, event: dict[str, Any]) -> None:
         await self.send_json(event["state"])
 
-
-def _find(public_id: Any) -> Render | None:
-    """The render, on a connection that may have gone stale while idle (no per-message check runs)."""
-    try:
-        return Render.objects.filter(public_id=public_id).first()
-    except (OperationalError, InterfaceError):
-        connection.close()
-        return Render.objects.filter(public_id=public_id).first()
