@@ -20,7 +20,7 @@ from tests.browser.server import (
 )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def chromium_ok() -> None:
     reason = chromium_missing()
     if reason:
@@ -29,7 +29,7 @@ def chromium_ok() -> None:
         pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def live_site(chromium_ok: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     server = LiveServer(tmp_path_factory.mktemp("live-site"))
     server.prepare()
@@ -38,7 +38,7 @@ def live_site(chromium_ok: None, tmp_path_factory: pytest.TempPathFactory) -> It
     server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright(chromium_ok: None) -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
@@ -46,7 +46,7 @@ def playwright(chromium_ok: None) -> Iterator[object]:
         yield pw
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright) -> Iterator[object]:
     chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     yield chromium
@@ -88,6 +88,6 @@ def admin_page(browser, live_site: LiveServer) -> Iterator[object]:
     context.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def selfie_jpg(astronaut_jpg: Path) -> Path:
     return astronaut_jpg

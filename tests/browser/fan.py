@@ -17,7 +17,7 @@ document.addEventListener("DOMContentLoaded", function () {
     var bar = document.getElementById("bar"), stage = document.getElementById("stage");
     var item = {state: root.dataset.state, stage: stage ? stage.textContent.trim() : "",
                 value: bar ? Number(bar.value) : -1,
-                eta: (document.getElementById("eta") || {}).textContent || ""};
+                eta: (document.getElementById("eta") || {}).textContent || "", t: Date.now()};
     var last = window.__seen[window.__seen.length - 1];
     if (!last || last.state !== item.state || last.stage !== item.stage || last.value !== item.value) {
       window.__seen.push(item);
