@@ -15,7 +15,10 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from adstudio.ads.models import Render
+from adstudio.ads import jobs
+from adstudio.ads.management.commands.add_template import add_template
+from adstudio.ads.models import Render, Template
+from tests.conftest import run_ffmpeg
 from tests.reliability.harness import assert_one_complete_output, files_under, submit, wait_until_final
 
 pytestmark = [pytest.mark.services, pytest.mark.reliability, pytest.mark.django_db(transaction=True)]
@@ -23,6 +26,20 @@ pytestmark = [pytest.mark.services, pytest.mark.reliability, pytest.mark.django_
 VISIBILITY_S = 10
 STALE_S = 5
 FAST_RECOVERY = {"CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_S), "RENDER_STALE_AFTER": str(STALE_S)}
+
+
+@pytest.fixture
+def long_template(media: Path, carphone_clip: Path, tmp_path: Path) -> Template:
+    """All 4 s of carphone at 352x288: a swap long enough (several progress beats) to be caught mid-way."""
+    clip = tmp_path / "long.mp4"
+    run_ffmpeg("-i", str(carphone_clip), "-vf", "scale=352:288:flags=lanczos", "-c:v", "libx264",
+               "-preset", "veryfast", "-crf", "18", "-pix_fmt", "yuv420p", str(clip))
+    template = add_template(clip, "Reliability long")
+    jobs.run_analysis(template)
+    assert template.analysis_status == Template.Analysis.READY, template.analysis_error
+    template.published = True
+    template.save()
+    return template
 
 
 def wait_mid_render(render: Render, timeout: float = 60) -> float:
@@ -37,9 +54,9 @@ def wait_mid_render(render: Render, timeout: float = 60) -> float:
     raise AssertionError(f"never saw the render mid-swap: {render.state} {render.stage} {render.progress}")
 
 
-def test_killed_worker_render_is_redelivered_once(workers, template, astronaut_jpg: Path, media: Path) -> None:
+def test_killed_worker_render_is_redelivered_once(workers, long_template, astronaut_jpg: Path, media: Path) -> None:
     victim = workers("victim", env=FAST_RECOVERY)
-    render, fan = submit(template, astronaut_jpg)
+    render, fan = submit(long_template, astronaut_jpg)
     wait_mid_render(render)
     victim.kill9()
     killed_at = time.monotonic()
