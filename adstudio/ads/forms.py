@@ -189,12 +189,9 @@ class PersonaliseForm(forms.Form):
             )
             upload = self.cleaned_data.get("selfie")
             if upload is not None:
-                render.selfie.save(upload.name, upload, save=False)
-            try:
+                render.save_with_selfie(upload.name, upload)
+            else:
                 render.save()
-            except BaseException:
-                render.selfie.delete(save=False)
-                raise
             render.enqueue()
         return render
 

@@ -2,49 +2,22 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.web.cli import cli_environment, error_lines, last_line, run
+
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def cli_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    base = tmp_path_factory.mktemp("cli")
-    env = {
-        **os.environ,
-        "SQLITE_PATH": str(base / "db.sqlite3"),
-        "MEDIA_ROOT": str(base / "media"),
-        "DJANGO_SETTINGS_MODULE": "adstudio.settings",
-    }
-    env.pop("DATABASE_URL", None)
-    env.pop("REDIS_URL", None)
-    run(env, "migrate", "--noinput", check=True)
-    return env
+    return cli_environment(tmp_path_factory.mktemp("cli"))
 
 
-def run(env: dict[str, str], *args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
-    )
-    if check:
-        assert proc.returncode == 0, proc.stderr[-3000:]
-    return proc
 
-
-def last_line(text: str) -> str:
-    return text.strip().splitlines()[-1]
-
-
-def error_lines(proc: subprocess.CompletedProcess[str]) -> list[str]:
-    """stderr without the progress bar and library chatter: what a person reads as the error."""
-    return [line for line in proc.stderr.splitlines() if line.startswith("CommandError")]
 
 
 @pytest.fixture(scope="module")

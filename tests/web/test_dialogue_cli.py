@@ -2,47 +2,24 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from swapengine import dialogue, speech
+from tests.web.cli import cli_environment, error_lines, run
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 SLOT = (1.2, 2.4)
 
 
 @pytest.fixture(scope="module")
 def cli_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    base = tmp_path_factory.mktemp("dialogue-cli")
-    env = {
-        **os.environ,
-        "SQLITE_PATH": str(base / "db.sqlite3"),
-        "MEDIA_ROOT": str(base / "media"),
-        "DJANGO_SETTINGS_MODULE": "adstudio.settings",
-    }
-    env.pop("DATABASE_URL", None)
-    env.pop("REDIS_URL", None)
-    run(env, "migrate", "--noinput", check=True)
-    return env
+    return cli_environment(tmp_path_factory.mktemp("dialogue-cli"))
 
 
-def run(env: dict[str, str], *args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
-    )
-    if check:
-        assert proc.returncode == 0, proc.stderr[-3000:]
-    return proc
-
-
-def error_lines(proc: subprocess.CompletedProcess[str]) -> list[str]:
-    return [line for line in proc.stderr.splitlines() if line.startswith("CommandError")]
 
 
 @pytest.fixture(scope="module")

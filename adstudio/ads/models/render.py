@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.files import File
 from django.db import models, transaction
 from django.db.models import F, Q
 from django.urls import reverse
@@ -200,6 +201,15 @@ class Render(models.Model):
 
     def cancel(self) -> bool:
         return self._end(self.State.CANCELLED, "Cancelled")
+
+    def save_with_selfie(self, name: str, content: File) -> None:
+        """Store the selfie and the row together: a row that fails to save leaves no selfie behind."""
+        self.selfie.save(name, content, save=False)
+        try:
+            self.save()
+        except BaseException:
+            self.selfie.delete(save=False)
+            raise
 
     def erase_selfie(self) -> None:
         """Fans' faces are kept only while their render runs."""

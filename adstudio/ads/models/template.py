@@ -186,12 +186,7 @@ class Template(models.Model):
 
         with transaction.atomic():
             render = Render(template=self, owner_session=session_key, name=name, consent_at=timezone.now())
-            render.selfie.save(selfie_name, ContentFile(selfie_bytes), save=False)
-            try:
-                render.save()
-            except BaseException:
-                render.selfie.delete(save=False)
-                raise
+            render.save_with_selfie(selfie_name, ContentFile(selfie_bytes))
             render.enqueue()
         return render
 
