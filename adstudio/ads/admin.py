@@ -54,6 +54,9 @@ class TemplateAdmin(admin.ModelAdmin):
     list_display = ["title", "analysis_status", "published", "fan_track", "renders_count", "created_at"]
     list_filter = ["published", "analysis_status"]
     search_fields = ["title", "slug"]
+
+    class Media:
+        js = ["js/timeline.js"]  # drag on the speech timeline to place a dialogue slot
     readonly_fields = [
         "analysis_status", "analysis_progress", "analysis_message", "analysis_error",
         "clip_info", "face_tracks", "analysis_key", "engine_version", "speech_timeline", "music_warning",

@@ -48,9 +48,12 @@ def timeline_svg(
     )
     return format_html(
         '<svg class="speech-timeline" role="img" aria-label="Waveform with speech regions and dialogue slots" '
-        'viewBox="0 0 {} {}" width="100%" style="max-width:{}px;background:#fafafa;border:1px solid #ddd">'
-        "{}{}{}{}</svg>",
-        WIDTH, WAVE_H + AXIS_H, WIDTH, bars, speech, slot_marks, ticks,
+        'data-duration="{}" viewBox="0 0 {} {}" width="100%" '
+        'style="max-width:{}px;background:#fafafa;border:1px solid #ddd;cursor:crosshair;touch-action:none">'
+        "{}{}{}{}</svg>"
+        '<p class="help" id="timeline-help" aria-live="polite">Drag across the waveform to place a new dialogue '
+        "slot there (or type its start and end below).</p>",
+        duration, WIDTH, WAVE_H + AXIS_H, WIDTH, bars, speech, slot_marks, ticks,
     )
 
 
