@@ -70,3 +70,24 @@ def shared_media() -> Path:
     if not SHARED_MEDIA.is_dir():
         pytest.skip(f"real-footage suite: {SHARED_MEDIA} is absent (it ships beside the checkout, not in it)")
     return SHARED_MEDIA
+
+
+@pytest.fixture(scope="session")
+def speech_clip(carphone_clip: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The carphone man (528x432) "saying" a Piper line: a template with real speech and no shared media."""
+    from swapengine import dialogue
+    from swapengine.voice import PiperVoice, resample
+
+    folder = tmp_path_factory.mktemp("speech-clip")
+    said = PiperVoice().synthesise("Well hello there. Happy Diwali, Rahul! Have a sweet one today.")
+    track = np.zeros(int(4.0 * dialogue.SR), np.float32)
+    line = resample(said.samples, said.sr, dialogue.SR)[: len(track) - 4410] * 0.6
+    track[4410:4410 + len(line)] = line
+    wav = dialogue.write_wav(folder / "speech.wav", track[:, None], dialogue.SR)
+    out = folder / "speech.mp4"
+    run_ffmpeg(
+        "-i", str(carphone_clip), "-i", str(wav), "-map", "0:v", "-map", "1:a",
+        "-vf", "scale=528:432:flags=lanczos", "-c:v", "libx264", "-crf", "18", "-pix_fmt", "yuv420p",
+        "-c:a", "aac", "-b:a", "192k", str(out),
+    )
+    return out

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -16,26 +15,6 @@ from swapengine.provenance import Label
 from swapengine.render import RenderRequest, render
 
 SLOT = (1.2, 2.4)
-
-
-@pytest.fixture(scope="module")
-def speech_clip(carphone_clip: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The carphone man (528x432) with a Piper line for a soundtrack."""
-    from swapengine.voice import PiperVoice, resample
-
-    folder = tmp_path_factory.mktemp("dialogue-render")
-    said = PiperVoice().synthesise("Well hello there. Happy Diwali, Rahul! Have a sweet one today.")
-    track = np.zeros(int(4.0 * dialogue.SR), np.float32)
-    line = resample(said.samples, said.sr, dialogue.SR)[: len(track) - 4410] * 0.6
-    track[4410:4410 + len(line)] = line
-    wav = dialogue.write_wav(folder / "speech.wav", track[:, None], dialogue.SR)
-    out = folder / "speech.mp4"
-    argv = [media.ffmpeg_exe(), "-loglevel", "error", "-y", "-i", str(carphone_clip), "-i", str(wav),
-            "-map", "0:v", "-map", "1:a", "-vf", "scale=528:432:flags=lanczos", "-c:v", "libx264", "-crf", "18",
-            "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "192k", str(out)]
-    proc = subprocess.run(argv, capture_output=True)
-    assert proc.returncode == 0, proc.stderr
-    return out
 
 
 @pytest.fixture(scope="module")

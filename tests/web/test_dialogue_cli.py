@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -20,27 +19,6 @@ def cli_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     return cli_environment(tmp_path_factory.mktemp("dialogue-cli"))
 
 
-
-
-@pytest.fixture(scope="module")
-def speech_clip(carphone_clip: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The carphone man "saying" a Piper line: a template with real speech and no shared media."""
-    from swapengine.voice import PiperVoice, resample
-
-    folder = tmp_path_factory.mktemp("speech-clip")
-    said = PiperVoice().synthesise("Well hello there. Happy Diwali, Rahul! Have a sweet one today.")
-    track = np.zeros(int(4.0 * dialogue.SR), np.float32)
-    line = resample(said.samples, said.sr, dialogue.SR)[: len(track) - 4410] * 0.6
-    track[4410:4410 + len(line)] = line
-    wav = dialogue.write_wav(folder / "speech.wav", track[:, None], dialogue.SR)
-    out = folder / "speech.mp4"
-    from swapengine.media import ffmpeg_exe
-
-    proc = subprocess.run([ffmpeg_exe(), "-loglevel", "error", "-y", "-i", str(carphone_clip), "-i", str(wav),
-                           "-map", "0:v", "-map", "1:a", "-c:v", "libx264", "-crf", "18", "-c:a", "aac",
-                           "-b:a", "192k", str(out)], capture_output=True)
-    assert proc.returncode == 0, proc.stderr
-    return out
 
 
 @pytest.fixture(scope="module")
