@@ -10,11 +10,10 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from adstudio.ads import jobs
-from adstudio.ads.management.commands.add_template import add_template
 from adstudio.ads.models import Template
 from tests.conftest import run_ffmpeg
 from tests.reliability.procs import NO_RATE_LIMITS, Proc, start_worker
+from tests.web.factories import analysed_template
 
 
 @pytest.fixture(scope="session")
@@ -63,12 +62,7 @@ def service_env(media: Path) -> dict[str, str]:
 @pytest.fixture
 def template(media: Path, small_clip: Path) -> Template:
     """A published, analysed template (analysed here; workers then hit the engine's cache)."""
-    template = add_template(small_clip, "Reliability")
-    jobs.run_analysis(template)
-    assert template.analysis_status == Template.Analysis.READY, template.analysis_error
-    template.published = True
-    template.save()
-    return template
+    return analysed_template(small_clip, "Reliability")
 
 
 @pytest.fixture

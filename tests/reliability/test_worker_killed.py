@@ -15,11 +15,10 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from adstudio.ads import jobs
-from adstudio.ads.management.commands.add_template import add_template
 from adstudio.ads.models import Render, Template
 from tests.conftest import run_ffmpeg
 from tests.reliability.harness import assert_one_complete_output, files_under, submit, wait_until_final
+from tests.web.factories import analysed_template
 
 pytestmark = [pytest.mark.services, pytest.mark.reliability, pytest.mark.django_db(transaction=True)]
 
@@ -34,12 +33,7 @@ def long_template(media: Path, carphone_clip: Path, tmp_path: Path) -> Template:
     clip = tmp_path / "long.mp4"
     run_ffmpeg("-i", str(carphone_clip), "-vf", "scale=352:288:flags=lanczos", "-c:v", "libx264",
                "-preset", "veryfast", "-crf", "18", "-pix_fmt", "yuv420p", str(clip))
-    template = add_template(clip, "Reliability long")
-    jobs.run_analysis(template)
-    assert template.analysis_status == Template.Analysis.READY, template.analysis_error
-    template.published = True
-    template.save()
-    return template
+    return analysed_template(clip, "Reliability long")
 
 
 def wait_mid_render(render: Render, timeout: float = 60) -> float:

@@ -20,9 +20,9 @@ from django.test import Client
 from django.urls import reverse
 
 from adstudio.ads import jobs
-from adstudio.ads.management.commands.add_template import add_template
 from adstudio.ads.models import Render, Template
 from tests.security.conftest import image_bytes, random_ip
+from tests.web.factories import analysed_template
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
@@ -42,11 +42,7 @@ def studio(settings, tmp_path: Path, engine_cache: Path, monkeypatch: pytest.Mon
     temp.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(temp))
     monkeypatch.setenv("TMPDIR", str(temp))
-    template = add_template(talking_clip, "Car phone")
-    jobs.run_analysis(template)
-    assert template.is_ready, template.analysis_error
-    template.published = True
-    template.save()
+    template = analysed_template(talking_clip, "Car phone")
     return template, [settings.MEDIA_ROOT, settings.RENDER_WORK_DIR, temp, engine_cache]
 
 

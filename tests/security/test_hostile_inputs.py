@@ -13,12 +13,10 @@ from django.core.management.base import CommandError
 from django.test import Client
 from django.urls import reverse
 
-from adstudio.ads import jobs
-from adstudio.ads.management.commands.add_template import add_template
 from adstudio.ads.models import Render, Template
 from tests.security import hostile
 from tests.security.conftest import image_bytes, random_ip
-from tests.web.factories import make_template
+from tests.web.factories import analysed_template, make_template
 
 pytestmark = pytest.mark.django_db
 
@@ -207,11 +205,7 @@ def test_admin_clip_name_is_never_used(admin_client, template: Template, carphon
 
 @pytest.fixture
 def ready_template(media: Path, talking_clip: Path, settings, tmp_path_factory) -> Template:
-    template = add_template(talking_clip, "Car phone")
-    jobs.run_analysis(template)
-    assert template.is_ready, template.analysis_error
-    template.published = True
-    template.save()
+    template = analysed_template(talking_clip, "Car phone")
     return template
 
 

@@ -5,25 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from django.core.files.base import ContentFile
 from django.test import Client
 from django.urls import reverse
 
 from adstudio.ads.models import Render
 from tests.security.conftest import image_bytes, random_ip
-from tests.web.factories import make_render, make_template
+from tests.web.factories import make_done_render, make_render, make_template
 
 pytestmark = pytest.mark.django_db
 
 
 def done_render() -> Render:
-    render = make_render(make_template())
-    folder = f"renders/{render.public_id.hex}"
-    render.video.save(f"{folder}/ad.mp4", ContentFile(b"<html><script>alert(1)</script></html>"), save=False)
-    render.poster.save(f"{folder}/poster.jpg", ContentFile(b"<svg onload=alert(1)>"), save=False)
-    render.state = Render.State.DONE
-    render.save()
-    return render
+    return make_done_render(
+        make_template(), video=b"<html><script>alert(1)</script></html>", poster=b"<svg onload=alert(1)>"
+    )
 
 
 def test_media_files_have_no_url_of_their_own(client, media: Path) -> None:

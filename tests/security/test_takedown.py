@@ -5,25 +5,21 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from django.core.files.base import ContentFile
 from django.test import Client
 from django.urls import reverse
 
 from adstudio.ads.models import Render
 from tests.security.conftest import random_ip
-from tests.web.factories import make_render, make_template
+from tests.web.factories import make_done_render, make_render, make_template
 
 pytestmark = pytest.mark.django_db
 
 
 def finished_render(session: str) -> Render:
-    render = make_render(make_template(), session=session)
+    render = make_done_render(
+        make_template(), video=b"\x00\x00\x00\x18ftypmp42 video", poster=b"\xff\xd8\xff poster", session=session
+    )
     render.erase_selfie()
-    folder = f"renders/{render.public_id.hex}"
-    render.video.save(f"{folder}/ad.mp4", ContentFile(b"\x00\x00\x00\x18ftypmp42 video"), save=False)
-    render.poster.save(f"{folder}/poster.jpg", ContentFile(b"\xff\xd8\xff poster"), save=False)
-    render.state = Render.State.DONE
-    render.save()
     return render
 
 

@@ -1,6 +1,8 @@
-"""Rows for web tests that do not need the engine: a template marked analysed, a render with a selfie."""
+"""Rows for web tests: a template marked analysed (no engine) or really analysed, renders in given states."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from django.core.files.base import ContentFile
 
@@ -26,3 +28,27 @@ def make_render(template: Template, session: str = "s" * 32, **fields: object) -
     render.selfie.save("selfie.jpg", ContentFile(b"jpeg bytes"), save=False)
     render.save()
     return render
+
+
+def make_done_render(template: Template, video: bytes, poster: bytes, session: str = "s" * 32) -> Render:
+    """A finished render whose video and poster hold the given bytes."""
+    render = make_render(template, session=session)
+    folder = f"renders/{render.public_id.hex}"
+    render.video.save(f"{folder}/ad.mp4", ContentFile(video), save=False)
+    render.poster.save(f"{folder}/poster.jpg", ContentFile(poster), save=False)
+    render.state = Render.State.DONE
+    render.save()
+    return render
+
+
+def analysed_template(clip: Path, title: str) -> Template:
+    """A published template analysed now by the real engine, in this process (no worker needed)."""
+    from adstudio.ads import jobs
+    from adstudio.ads.management.commands.add_template import add_template
+
+    template = add_template(clip, title)
+    jobs.run_analysis(template)
+    assert template.is_ready, template.analysis_error
+    template.published = True
+    template.save()
+    return template
