@@ -39,6 +39,12 @@ def ensure_mouth_model(clip: Path, analysis: TemplateAnalysis, track_id: int,
     return lipsync.train_mouth_model(clip, analysis, track_id, progress=progress)
 
 
+def ensure_mouth_bank(clip: Path, analysis: TemplateAnalysis, track_id: int) -> MouthRenderer:
+    """The track's mouth bank, decoded now (and saved beside the analysis) if it is not there yet, so a
+    render only maps it (swapengine.mouthbank)."""
+    return MouthRenderer(clip, analysis, track_id)
+
+
 @dataclass
 class SlotMouth:
     """A render's frame hook for one slot: new mouth on frames [start, end), the frame itself elsewhere."""

@@ -11,7 +11,7 @@ from swapengine import dialogue, speech
 from swapengine.analysis import TemplateAnalysis
 from swapengine.errors import BadInput, EngineError
 from swapengine.progress import ProgressCallback
-from swapengine.slotmouth import ensure_mouth_model
+from swapengine.slotmouth import ensure_mouth_bank, ensure_mouth_model
 
 log = logging.getLogger(__name__)
 
@@ -94,11 +94,12 @@ def music_warnings(template: Template) -> list[str]:
 
 def prepare_slots(template: Template, analysis: TemplateAnalysis, ctx: object = None,
                   progress: ProgressCallback | None = None) -> dict[str, str]:
-    """At template analysis: each slot's speaker, then each speaker's lip model (trained once, cached
-    beside the analysis by content hash and engine version). Returns a note per speaker for the admin."""
+    """At template analysis: each slot's speaker, then each speaker's mouth bank and lip model (built once,
+    cached beside the analysis by content hash and engine version). Returns a note per speaker for the admin."""
     slots = assign_speakers(template, analysis)
     notes: dict[str, str] = {}
     for track_id in sorted({s.speaker_track for s in slots if s.speaker_track is not None}):
+        ensure_mouth_bank(Path(template.clip.path), analysis, track_id)  # needed with or without a model
         try:
             ensure_mouth_model(Path(template.clip.path), analysis, track_id, progress)
             notes[str(track_id)] = "lip model ready"
