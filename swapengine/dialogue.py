@@ -21,7 +21,7 @@ from swapengine.analysis import TemplateAnalysis
 from swapengine.errors import BadInput, EngineError, FFmpegError
 from swapengine.media import ffmpeg_exe
 from swapengine.speech import frame_stats, load_audio, loudness_lufs
-from swapengine.voice import Speech, Voice, convert_towards, fit_to_slot, voice_for_text
+from swapengine.voice import Phoneme, Speech, Voice, convert_towards, fit_to_slot, voice_for_text
 
 SR = 44100
 CROSSFADE_S = 0.03
@@ -54,12 +54,16 @@ class Stems:
 
 @dataclass
 class SlotAudio:
-    """A slot's new line at `sr`, exactly the slot's length; `source` is "recording" or "voice"."""
+    """A slot's new line at `sr`, exactly the slot's length; `source` is "recording" or "voice".
+
+    `phonemes` are the voice's (phoneme, start_s, end_s) from the slot's start, when it gives them
+    (Piper does): they drive the mouth (swapengine.visemes)."""
 
     line: SlotLine
     samples: np.ndarray
     sr: int
     source: str
+    phonemes: list[Phoneme] | None = None
 
 
 def decode_argv(path: Path | str, sr: int, channels: int) -> list[str]:
@@ -128,8 +132,8 @@ def line_audio(line: SlotLine, reference: np.ndarray, sr: int, english: Voice | 
                            code="recording_too_long_for_slot") from None
         return SlotAudio(line, _match_level(fitted.samples, reference, sr), sr, "recording")
     said = voice_for_text(line.text, english).synthesise(line.text)
-    converted = convert_towards(said, reference, sr)
-    return SlotAudio(line, fit_to_slot(converted, line.seconds).samples, sr, "voice")
+    fitted = fit_to_slot(convert_towards(said, reference, sr), line.seconds)
+    return SlotAudio(line, fitted.samples, sr, "voice", fitted.phonemes)
 
 
 def splice(track: np.ndarray, new: np.ndarray, at: int, fade: int) -> None:

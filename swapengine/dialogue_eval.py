@@ -213,12 +213,22 @@ def machine() -> str:
     return f"{os.cpu_count()} cores, {gpu}"
 
 
+def replace_section(path: Path, header: str, body: list[str]) -> None:
+    """Put `body` (its first line is `header`) where an earlier run's copy was, up to the next "## "
+    heading, or at the end of the file the first time."""
+    text = path.read_text() if path.is_file() else ""
+    new = "\n".join(body).rstrip("\n") + "\n"
+    if header in text:
+        start = text.index(header)
+        end = text.find("\n## ", start + len(header))
+        rest = "" if end < 0 else "\n" + text[end + 1:]
+        text = text[:start] + new + rest
+    else:
+        text = text.rstrip("\n") + "\n\n" + new
+    path.write_text(text)
+
+
 def write_section(quality: Path, rows: list[Row], files: list[str], total: float) -> None:
-    """Append the section, replacing an earlier run's copy (it is always the file's last section)."""
-    text = quality.read_text() if quality.is_file() else ""
-    if SECTION in text:
-        text = text[:text.index(SECTION)]
-    text = text.rstrip("\n") + "\n\n"
     pitch_ok = sum(1 for r in rows if r.ratio is not None and abs(r.ratio - 1) <= 0.1)
     closer = sum(1 for r in rows if r.new_dist < r.tts_dist)
     body = [
@@ -244,7 +254,7 @@ def write_section(quality: Path, rows: list[Row], files: list[str], total: float
         "rendered slot frames above the slot's waveform; one slot clip, +-0.3 s, per template):", "",
         *[f"- [{f}](eval/dialogue/{f})" for f in files], "",
     ]
-    quality.write_text(text + "\n".join(body))
+    replace_section(quality, SECTION, body)
 
 
 def main(argv: list[str] | None = None) -> int:

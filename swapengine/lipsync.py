@@ -137,7 +137,7 @@ class MouthModel:
 BILABIALS = frozenset({"p", "b", "m"})
 
 
-def _closed_shape(shapes: np.ndarray) -> np.ndarray:
+def closed_shape(shapes: np.ndarray) -> np.ndarray:
     """The mean of the speaker's own most-shut lip shapes (lowest tenth of inner-lip opening)."""
     gap = mouth.opening(shapes)
     return shapes[gap <= np.percentile(gap, 10)].mean(axis=0).astype(np.float32)
@@ -264,7 +264,7 @@ def train_mouth_model(
     metrics["seconds"] = round(time.monotonic() - started, 2)
     metrics["components"] = len(pca.scales)
     model = MouthModel(track_id, fps, spec, reference.astype(np.float32), pca, mel_mean, mel_std, silence, net,
-                       metrics=metrics, closed=_closed_shape(shapes))
+                       metrics=metrics, closed=closed_shape(shapes))
     if save:
         model.save(model_directory(analysis, track_id))
     return model

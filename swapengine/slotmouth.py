@@ -1,10 +1,11 @@
-"""The speaker's mouth in a slot's frames, re-animated to the slot's new line (models from swapengine.lipsync).
+"""The speaker's mouth in a slot's frames, re-animated to the slot's new line.
 
-The per-template model is trained at template analysis (`ensure_mouth_model`) and drives the mouth for
-the celebrity's own recordings; a synthesised line opens the mouth with its loudness (`loudness_shapes`).
-Either way the celebrity's own mouth patches are warped onto the slot's frames.
-Frames outside the slots are never touched, and the first and last frames of a slot ease between the
-real and the new mouth, so the cut in and out does not jump.
+Three drivers, chosen per slot: the celebrity's own recording drives the per-template lip model
+(swapengine.lipsync, trained at template analysis by `ensure_mouth_model`); a synthesised line with
+phoneme timings (Piper) is articulated from them (swapengine.visemes); a line without timings (espeak-ng)
+opens the mouth with its loudness (`loudness_shapes`), and says so in the log. Either way the celebrity's
+own mouth patches are warped onto the slot's frames. Frames outside the slots are never touched, and the
+first and last frames of a slot ease between the real and the new mouth, so the cut does not jump.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
-from swapengine import audiofeat, lipsync
+from swapengine import audiofeat, lipsync, visemes
 from swapengine.analysis import TemplateAnalysis
 from swapengine.dialogue import SlotAudio
 from swapengine.errors import BadInput
@@ -53,6 +54,7 @@ class SlotMouth:
     plan: SlotPlan
     start: int
     end: int
+    driver: str = "loudness"  # what moved the lips: "lip model", "phonemes" or "loudness"
 
     def __call__(self, index: int, frame: np.ndarray) -> np.ndarray:
         if self.start <= index < self.end:
@@ -87,8 +89,8 @@ def loudness_shapes(samples: np.ndarray, sr: int, fps: float, n: int, bank: np.n
 
     Each frame's loudness rank within the line is mapped onto the same quantile of the track's own
     mouth openings (silence: a nearly closed mouth); the three bank shapes nearest that opening are
-    averaged. Used for synthesised lines, on which the learned model (trained on the celebrity's own
-    voice) measured no better than the filmed mouth.
+    averaged. The fallback for a synthesised line without phoneme timings (espeak-ng), on which the
+    learned model (trained on the celebrity's own voice) measured no better than the filmed mouth.
     """
     envelope = gaussian_filter1d(audiofeat.envelope_db(samples, sr, fps, n), 0.8)
     openings = opening(bank)
@@ -102,10 +104,29 @@ def loudness_shapes(samples: np.ndarray, sr: int, fps: float, n: int, bank: np.n
     return bank[nearest].mean(axis=1).astype(np.float32)
 
 
+def slot_shapes(clip: Path, analysis: TemplateAnalysis, slot: SlotAudio, renderer: MouthRenderer,
+                start: int, n: int) -> tuple[np.ndarray, str]:
+    """The slot's `n` lip shapes from its first frame `start`, and the driver that made them."""
+    fps = analysis.info.fps
+    # The line's audio starts at slot.line.start; the first slot frame may start a little after it.
+    offset_s = start / fps - slot.line.start
+    samples = slot.samples[max(int(round(offset_s * slot.sr)), 0):]
+    track_id = renderer.track.id
+    if slot.source == "recording":
+        try:
+            model = ensure_mouth_model(clip, analysis, track_id)
+            return model.predict(samples, slot.sr, n), "lip model"
+        except BadInput as exc:  # too little footage of this face to learn from
+            log.warning("no lip model for track %s, the mouth follows loudness: %s", track_id, exc)
+    elif slot.phonemes:
+        return visemes.viseme_shapes(slot.phonemes, samples, slot.sr, fps, n, renderer.shapes, offset_s), "phonemes"
+    else:
+        log.info("slot at %.2f s: the voice gave no phoneme timings, the mouth follows loudness", slot.line.start)
+    return loudness_shapes(samples, slot.sr, fps, n, renderer.shapes), "loudness"
+
+
 def mouth_hooks(clip: Path, analysis: TemplateAnalysis, slots: list[SlotAudio]) -> list[SlotMouth]:
-    """One hook per slot with a speaker. A recording (the celebrity's own voice) drives the learned lip
-    model; a synthesised line drives `loudness_shapes`, as does a recording whose speaker is too rarely
-    seen to learn from."""
+    """One hook per slot with a speaker (see the module's docstring for which driver moves the lips)."""
     hooks: list[SlotMouth] = []
     renderers: dict[int, MouthRenderer] = {}
     info = analysis.info
@@ -119,17 +140,7 @@ def mouth_hooks(clip: Path, analysis: TemplateAnalysis, slots: list[SlotAudio]) 
         start, end = slot_frames(slot.line.start, slot.line.end, info.fps, info.frame_count)
         if end <= start:
             continue
-        # The line's audio starts at slot.line.start; the first slot frame may start a little after it.
-        offset = int(round((start / info.fps - slot.line.start) * slot.sr))
-        samples = slot.samples[max(offset, 0):]
-        shapes = None
-        if slot.source == "recording":
-            try:
-                shapes = ensure_mouth_model(clip, analysis, track_id).predict(samples, slot.sr, end - start)
-            except BadInput as exc:  # too little footage of this face to learn from
-                log.warning("no lip model for track %s: %s", track_id, exc)
-        if shapes is None:
-            shapes = loudness_shapes(samples, slot.sr, info.fps, end - start, renderer.shapes)
+        shapes, driver = slot_shapes(clip, analysis, slot, renderer, start, end - start)
         plan = renderer.plan(start, shapes, lipsync.ease_weights(end - start, EASE_FRAMES))
-        hooks.append(SlotMouth(renderer, plan, start, end))
+        hooks.append(SlotMouth(renderer, plan, start, end, driver))
     return hooks
