@@ -3,9 +3,10 @@
 A TTS line has no filmed ground truth, but it has phoneme timings, so the rendered mouth can be checked
 against what the phonemes ask for. For each template (slot and speaker as in swapengine.dialogue_eval)
 and name, one Piper line ("Happy Diwali, {name}!", converted to the speaker and fitted to the slot) is
-rendered into the slot's frames by three drivers, the same audio for each: `phonemes`
-(swapengine.visemes, what a render uses), `loudness` (the fallback without timings) and `lip model`
-(the per-template audio-to-lips net). mediapipe re-detects the lips on every rendered frame, and:
+rendered into the slot's frames by each driver, the same audio for each: `phonemes`
+(swapengine.visemes, what a render uses), the same without the jaw following (swapengine.jaw),
+`loudness` (the fallback without timings) and `lip model` (the per-template audio-to-lips net).
+mediapipe re-detects the face on every rendered frame, and:
 
 - shut: share of p/b/m whose middle frame's inner-lip gap is in the speaker's own shut range (at most
   their filmed 10th percentile + 15% of their 10th-90th spread);
@@ -14,7 +15,9 @@ rendered into the slot's frames by three drivers, the same audio for each: `phon
 - round: lip-corner width at spread sounds (i, ɪ, j, e, ɛ, æ) minus at rounded ones (w, u, ʊ, o, ɔ, ʃ,
   ɹ), on the speaker's width scale; above 0, the mouth narrows where it should;
 - r: Pearson r between the gap and the line's loudness over the slot; motion: the gap's standard
-  deviation over the slot, over the speaker's filmed one.
+  deviation over the slot, over the speaker's filmed one;
+- jaw r: Pearson r between the nose-tip-to-chin distance and the gap over the slot (a real jaw drops as
+  the mouth opens: the speaker's filmed r over the whole track is printed as the reference).
 
 Run: python -m swapengine.articulation_eval (writes its section of docs/QUALITY.md).
 """
@@ -39,7 +42,7 @@ from swapengine.lipsync import ease_weights
 from swapengine.lipsync_eval import _corr
 
 NAMES = ("Priya", "Rahul", "Anjali", "Bablu")
-DRIVERS = ("phonemes", "loudness", "lip model")
+DRIVERS = ("phonemes", "phonemes, no jaw", "loudness", "lip model")
 SECTION = "## Dialogue replacement: articulation of a synthesised line"
 OPEN_VOWELS = frozenset("aɑæʌ")
 SPREAD = frozenset("iɪjeɛæ")
@@ -57,6 +60,7 @@ class Result:
     round: float
     r: float
     motion: float
+    jaw_r: float  # Pearson r between the nose-to-chin distance and the inner-lip gap over the slot
     redetected: str
 
 
@@ -79,12 +83,15 @@ class Filmed:
     gap: np.ndarray  # inner-lip gap on every frame of the track
     width: np.ndarray  # lip-corner width on every frame of the track
     speaking_gap: np.ndarray  # the gap on frames where the clip's sound is within 30 dB of its loudest
+    jaw_r: float  # the filmed r between nose-to-chin distance and gap, over the whole track
 
 
-def _gap_width(landmarks: np.ndarray) -> tuple[float, float]:
+def _gap_width(landmarks: np.ndarray) -> tuple[float, float, float]:
+    """Inner-lip gap, lip-corner width and nose-tip-to-chin distance, over the inter-ocular distance."""
     iod = mouth.inter_ocular(landmarks)
     return (float(np.linalg.norm(landmarks[13, :2] - landmarks[14, :2])) / iod,
-            float(np.linalg.norm(landmarks[61, :2] - landmarks[291, :2])) / iod)
+            float(np.linalg.norm(landmarks[61, :2] - landmarks[291, :2])) / iod,
+            float(np.linalg.norm(landmarks[4, :2] - landmarks[152, :2])) / iod)
 
 
 def filmed_mouth(clip: Path, track: object, fps: float) -> Filmed:
@@ -93,7 +100,8 @@ def filmed_mouth(clip: Path, track: object, fps: float) -> Filmed:
     samples = audiofeat.clip_samples(clip)
     env = audiofeat.envelope_db(samples, audiofeat.SR, fps, int(frames.max()) + 1)[frames]
     speaking = env > env.max() - 30
-    return Filmed(values[:, 0], values[:, 1], values[speaking, 0] if speaking.sum() > 10 else values[:, 0])
+    return Filmed(values[:, 0], values[:, 1], values[speaking, 0] if speaking.sum() > 10 else values[:, 0],
+                  _corr(values[:, 2], values[:, 0]))
 
 
 def measure(driver: str, shapes: np.ndarray, frames: list[np.ndarray], renderer: mouth.MouthRenderer,
@@ -102,11 +110,13 @@ def measure(driver: str, shapes: np.ndarray, frames: list[np.ndarray], renderer:
     """Render the slot's frames with `shapes`, re-detect the lips and score them against the phonemes."""
     n = min(len(shapes), len(frames))
     plan = renderer.plan(first, shapes[:n], ease_weights(n, slotmouth.EASE_FRAMES))
-    gaps, wides = np.full(n, np.nan), np.full(n, np.nan)
+    gaps, wides, chins = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
+    renderer.move_jaw = driver != "phonemes, no jaw"
     for k in range(n):
         faces = ctx.analyzer.detect_image(renderer.render(frames[k], first + k, plan))
         if faces:
-            gaps[k], wides[k] = _gap_width(faces[0].landmarks)
+            gaps[k], wides[k], chins[k] = _gap_width(faces[0].landmarks)
+    renderer.move_jaw = True
     merged = visemes.merge_marks(slot.phonemes or [])
     bilabial = _frames_of(merged, frozenset("pbm"), fps, offset_s, n)
     vowels = _frames_of(merged, OPEN_VOWELS, fps, offset_s, n)
@@ -129,6 +139,7 @@ def measure(driver: str, shapes: np.ndarray, frames: list[np.ndarray], renderer:
         round=mean_at(wide_s, spread) - mean_at(wide_s, rounded),
         r=_corr(gaps[ok], np.maximum(env, np.percentile(env, 5))[ok]) if ok.sum() > 2 else float("nan"),
         motion=float(np.nanstd(gaps) / max(float(np.std(filmed.speaking_gap)), 1e-9)),
+        jaw_r=_corr(chins[ok], gaps[ok]) if ok.sum() > 2 else float("nan"),
         redetected=f"{int(ok.sum())}/{n}",
     )
 
@@ -136,7 +147,7 @@ def measure(driver: str, shapes: np.ndarray, frames: list[np.ndarray], renderer:
 def driver_shapes(driver: str, clip: Path, analysis: object, slot: SlotAudio, renderer: mouth.MouthRenderer,
                   fps: float, n: int, offset_s: float) -> np.ndarray:
     samples = slot.samples[max(int(round(offset_s * slot.sr)), 0):]
-    if driver == "phonemes":
+    if driver.startswith("phonemes"):
         return visemes.viseme_shapes(slot.phonemes or [], samples, slot.sr, fps, n, renderer.shapes, offset_s)
     if driver == "loudness":
         return slotmouth.loudness_shapes(samples, slot.sr, fps, n, renderer.shapes)
@@ -144,7 +155,8 @@ def driver_shapes(driver: str, clip: Path, analysis: object, slot: SlotAudio, re
     return model.predict(samples, slot.sr, n)
 
 
-def evaluate_template(clip: Path, names: tuple[str, ...], work: Path, ctx: EngineContext) -> list[Result]:
+def evaluate_template(clip: Path, names: tuple[str, ...], work: Path,
+                      ctx: EngineContext) -> tuple[list[Result], Filmed]:
     analysis = analyse_template(clip, work / "cache", ctx)
     fps = analysis.info.fps
     mono = speech.load_audio(clip, dialogue.SR)
@@ -167,7 +179,7 @@ def evaluate_template(clip: Path, names: tuple[str, ...], work: Path, ctx: Engin
             result = measure(driver, shapes, frames, renderer, first, fps, slot, offset_s, filmed, ctx)
             result.template, result.name = clip.stem, name
             results.append(result)
-    return results
+    return results, filmed
 
 
 def _f(value: float, digits: int = 2) -> str:
@@ -175,17 +187,18 @@ def _f(value: float, digits: int = 2) -> str:
 
 
 def table(results: list[Result]) -> list[str]:
-    lines = ["| template | name | driver | shut p/b/m | gap p/b/m | gap vowels | round | r | motion | faces |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| template | name | driver | shut p/b/m | gap p/b/m | gap vowels | round | r | motion | jaw r "
+             "| faces |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for x in results:
         lines.append(f"| {x.template} | {x.name} | {x.driver} | {x.shut[0]}/{x.shut[1]} | {_f(x.gap_bilabial)} "
-                     f"| {_f(x.gap_vowel)} | {_f(x.round)} | {_f(x.r)} | {_f(x.motion)} | {x.redetected} |")
+                     f"| {_f(x.gap_vowel)} | {_f(x.round)} | {_f(x.r)} | {_f(x.motion)} | {_f(x.jaw_r)} "
+                     f"| {x.redetected} |")
     return lines
 
 
 def summary(results: list[Result]) -> list[str]:
     lines = ["| driver | shut p/b/m | gap p/b/m (mean) | gap vowels (mean) | round (mean) | r (median) "
-             "| motion (median) |", "|---|---|---|---|---|---|---|"]
+             "| motion (median) | jaw r (median) |", "|---|---|---|---|---|---|---|---|"]
     for driver in DRIVERS:
         rows = [x for x in results if x.driver == driver]
         shut = sum(x.shut[0] for x in rows), sum(x.shut[1] for x in rows)
@@ -193,7 +206,8 @@ def summary(results: list[Result]) -> list[str]:
             f"| {driver} | {shut[0]}/{shut[1]} | {_f(float(np.nanmean([x.gap_bilabial for x in rows])))} "
             f"| {_f(float(np.nanmean([x.gap_vowel for x in rows])))} "
             f"| {_f(float(np.nanmean([x.round for x in rows])))} | {_f(float(np.nanmedian([x.r for x in rows])))} "
-            f"| {_f(float(np.nanmedian([x.motion for x in rows])))} |")
+            f"| {_f(float(np.nanmedian([x.motion for x in rows])))} "
+            f"| {_f(float(np.nanmedian([x.jaw_r for x in rows])))} |")
     return lines
 
 
@@ -211,16 +225,20 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     started = time.monotonic()
     results: list[Result] = []
+    filmed: dict[str, Filmed] = {}
     with tempfile.TemporaryDirectory(prefix="articulation-eval-") as tmp, EngineContext(Path(tmp)) as ctx:
         for name in args.templates:
             clip = folder / name
             if not clip.is_file():
                 print(f"skipping {name}: not in {folder}", file=sys.stderr)
                 continue
-            results.extend(evaluate_template(clip, tuple(args.names), Path(tmp), ctx))
+            found, filmed[clip.stem] = evaluate_template(clip, tuple(args.names), Path(tmp), ctx)
+            results.extend(found)
             print(f"{name}: done at {time.monotonic() - started:.0f} s", flush=True)
     total = time.monotonic() - started
-    print("\n".join(summary(results) + [""] + table(results)))
+    reference = "Filmed jaw r (the speaker's own footage, whole track): " + ", ".join(
+        f"{stem} {_f(f.jaw_r)}" for stem, f in filmed.items()) + "."
+    print("\n".join(summary(results) + ["", reference, ""] + table(results)))
     if not args.no_write:
         replace_section(args.quality, SECTION, [
             SECTION, "",
@@ -229,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
             "the lips in the speaker's own shut range; gaps and round on the speaker's filmed scale (0 = "
             "their 3rd percentile, 1 = their 97th); round > 0 means narrower lips on w/u/o/sh/r than on "
             "i/e; motion = the gap's spread over the speaker's filmed spread while speaking.", "",
-            *summary(results), "", *table(results), "",
+            *summary(results), "", reference, "", *table(results), "",
         ])
     return 0
 

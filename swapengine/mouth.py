@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 from scipy.spatial import Delaunay
 
-from swapengine import media, mouthbank
+from swapengine import jaw, media, mouthbank
 from swapengine.analysis import TemplateAnalysis
 from swapengine.errors import EngineError
 from swapengine.tracks import FaceTrack
@@ -192,6 +192,7 @@ class MouthRenderer:
                  max_bytes: int = 256 << 20) -> None:
         track = analysis.track(track_id)
         self.track = track
+        self.move_jaw = True  # swapengine.jaw; off only to measure what it adds
         limits = {"track_id": int(track_id), "max_bank": int(max_bank), "max_bytes": int(max_bytes)}
         rows = usable_rows(track, track_rows(track.frames, frames))
         if len(rows) == 0:
@@ -314,10 +315,12 @@ class MouthRenderer:
         x0, y0, x1, y1 = _roi(apply(invert(to_can), self._box_corners()), frame.shape, pad=0)
         if x1 - x0 < 4 or y1 - y0 < 4:
             return out
+        target_px = to_frame(plan.targets[k], lm, self.reference)
+        if self.move_jaw:  # the chin moves with the new lower lip
+            out = jaw.follow(out, lm, LIPS, target_px)
         ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float64)
         qx = to_can[0, 0] * xs + to_can[0, 1] * ys + to_can[0, 2]
         qy = to_can[1, 0] * xs + to_can[1, 1] * ys + to_can[1, 2]
-        target_px = to_frame(plan.targets[k], lm, self.reference)
         target = np.concatenate([apply(to_can, target_px), self.border])
         source = np.concatenate([self.flat_shapes[row].astype(np.float64), self.border])
         tri = self._triangle_index(target, qx, qy)
@@ -329,7 +332,7 @@ class MouthRenderer:
         map_x = (m[0, 0] * sx + m[0, 1] * sy + m[0, 2]).astype(np.float32)
         map_y = (m[1, 0] * sx + m[1, 1] * sy + m[1, 2]).astype(np.float32)
         warped = cv2.remap(self.patches[row], map_x, map_y, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
-        roi = frame[y0:y1, x0:x1]
+        roi = out[y0:y1, x0:x1]
         iod = inter_ocular(lm)
         lips_px = [target_px[:len(OUTER_LIPS)], np.asarray(lm[list(OUTER_LIPS), :2], np.float64)]
         mask, ring = _mouth_mask((y1 - y0, x1 - x0), [p - (x0, y0) for p in lips_px], iod)

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
-from swapengine import audiofeat, lipsync, visemes
+from swapengine import audiofeat, jaw, lipsync, visemes
 from swapengine.analysis import TemplateAnalysis
 from swapengine.dialogue import SlotAudio
 from swapengine.errors import BadInput
@@ -62,8 +62,8 @@ class SlotMouth:
         return frame
 
     def moved_lips(self, index: int, track_id: int, landmarks: np.ndarray) -> np.ndarray:
-        """The track's landmarks with the lips where this slot puts them, so a face swap on the speaker
-        follows the new mouth; the landmarks themselves outside the slot or for another track."""
+        """The track's landmarks with the lips and jaw line where this slot puts them, so a face swap on the
+        speaker follows the new mouth; the landmarks themselves outside the slot or for another track."""
         if track_id != self.renderer.track.id or not self.start <= index < self.end:
             return landmarks
         k = index - self.start
@@ -71,8 +71,9 @@ class SlotMouth:
         placed = to_frame(target, landmarks, self.renderer.reference)
         weight = float(self.plan.weights[k])
         out = np.array(landmarks, copy=True)
-        lips = list(LIPS)
-        out[lips, :2] = (weight * placed + (1 - weight) * out[lips, :2]).astype(out.dtype)
+        lips_px = weight * placed + (1 - weight) * out[list(LIPS), :2]
+        indices, moved = jaw.moved_points(landmarks, LIPS, lips_px)  # the chin goes where render() puts it
+        out[indices, :2] = moved.astype(out.dtype)
         return out
 
 

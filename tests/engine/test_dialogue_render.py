@@ -55,9 +55,10 @@ def test_hook_changes_only_the_mouth_in_the_slot(analysed: TemplateAnalysis, spe
             ys, xs = np.nonzero(diff)
             lm = analysed.track(track).landmarks_at(index)
             assert lm is not None
-            nose_y, chin_y = lm[1, 1], lm[152, 1]
-            assert ys.min() > nose_y - 0.3 * (chin_y - nose_y) and ys.max() < chin_y + 10  # around the mouth
-            assert lm[234, 0] - 5 < xs.min() and xs.max() < lm[454, 0] + 5  # between the cheeks
+            nose_y, chin_y = lm[4, 1], lm[152, 1]
+            iod = np.linalg.norm(lm[263, :2] - lm[33, :2])
+            assert ys.min() >= nose_y - 1 and ys.max() < chin_y + 0.4 * iod  # the mouth and the jaw below it
+            assert lm[234, 0] - 0.5 * iod < xs.min() and xs.max() < lm[454, 0] + 0.5 * iod  # the lower face
     assert changed >= (last - first) // 2
     prepared.close()
     assert not prepared.audio_path.exists()
@@ -98,8 +99,12 @@ def test_a_swap_on_the_speaker_follows_the_new_lips(analysed: TemplateAnalysis, 
         assert prepared.landmarks(10, track.id, outside) is outside
         assert prepared.landmarks(50, track.id + 1, inside) is inside
         moved = prepared.landmarks(50, track.id, inside)
-        others = [i for i in range(478) if i not in LIPS]
+        from swapengine import jaw
+
+        others = [i for i in range(478) if i not in LIPS and i not in jaw.FOLLOWERS]
         assert np.array_equal(moved[others], inside[others]) and not np.allclose(moved[list(LIPS)], inside[list(LIPS)])
+        lip_drop = moved[17, 1] - inside[17, 1]
+        assert moved[152, 1] - inside[152, 1] == pytest.approx(0.8 * lip_drop, abs=1e-3)  # the chin follows
         prepared.close()
         request = RenderRequest(
             clip=speech_clip, analysis=analysed, track_id=track.id, selfie=astronaut_jpg,
