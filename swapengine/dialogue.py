@@ -64,6 +64,7 @@ class SlotAudio:
     sr: int
     source: str
     phonemes: list[Phoneme] | None = None
+    voice: str = ""  # what said it: "the admin's recording", "Piper (joe-us)", "espeak-ng (hi)"
 
 
 def decode_argv(path: Path | str, sr: int, channels: int) -> list[str]:
@@ -130,10 +131,10 @@ def line_audio(line: SlotLine, reference: np.ndarray, sr: int, english: Voice | 
             raise BadInput(f"The recording for the slot at {line.start:.1f} s is too long for it "
                            f"({line.seconds:.1f} s): please trim it or record it faster.",
                            code="recording_too_long_for_slot") from None
-        return SlotAudio(line, _match_level(fitted.samples, reference, sr), sr, "recording")
-    said = voice_for_text(line.text, english).synthesise(line.text)
-    fitted = fit_to_slot(convert_towards(said, reference, sr), line.seconds)
-    return SlotAudio(line, fitted.samples, sr, "voice", fitted.phonemes)
+        return SlotAudio(line, _match_level(fitted.samples, reference, sr), sr, "recording", voice="a recording")
+    voice = voice_for_text(line.text, english)
+    fitted = fit_to_slot(convert_towards(voice.synthesise(line.text), reference, sr), line.seconds)
+    return SlotAudio(line, fitted.samples, sr, "voice", fitted.phonemes, voice.name)
 
 
 def splice(track: np.ndarray, new: np.ndarray, at: int, fade: int) -> None:
@@ -206,8 +207,18 @@ class DialogueRequest:
     lips: bool = True  # re-animate each speaker's mouth in the slot frames (swapengine.slotmouth)
 
 
+LIP_DRIVERS = {
+    "lip model": "from the lip model learnt on the celebrity's footage",
+    "phonemes": "articulated from the voice's phoneme timings",
+    "loudness": "following the line's loudness (fallback: no phoneme timings or no lip model)",
+}
+
+
 class FrameHook(Protocol):
     """A slot's mouth: the frame re-animated (or itself), and the landmarks with its new lips."""
+
+    slot: SlotAudio | None  # the line it moves the lips to
+    driver: str  # a key of LIP_DRIVERS
 
     def __call__(self, index: int, frame: np.ndarray) -> np.ndarray: ...
 
@@ -233,6 +244,16 @@ class PreparedDialogue:
         for hook in self.mouths:
             landmarks = hook.moved_lips(index, track_id, landmarks)
         return landmarks
+
+    def notes(self) -> list[str]:
+        """Per slot, what said the line and what moved the lips: an admin sees when a fallback was used."""
+        out = []
+        for slot in self.slots:
+            hook = next((h for h in self.mouths if h.slot is slot), None)
+            lips = LIP_DRIVERS.get(hook.driver, hook.driver) if hook is not None else "as filmed"
+            out.append(f"Slot {slot.line.start:.2f}-{slot.line.end:.2f} s: said by {slot.voice or slot.source}; "
+                       f"lips {lips}.")
+        return out
 
     def close(self) -> None:
         self.audio_path.unlink(missing_ok=True)

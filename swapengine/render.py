@@ -12,7 +12,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -60,6 +60,7 @@ class RenderResult:
     duration: float
     seconds: float
     poster_frame: int
+    notes: list[str] = field(default_factory=list)  # how it was made, where a fallback was used
 
 
 class _Stop(Exception):
@@ -143,6 +144,7 @@ def render(
         wav = req.out_video.with_name(req.out_video.stem + "-dialogue.wav")
         spoken = prepare_dialogue(req.dialogue, req.clip, req.analysis, wav, ctx.voice)
     wanted_poster = poster_index(track) if track is not None else spoken.poster_frame if spoken else 0
+    notes = spoken.notes() if spoken is not None else []
     report.report("prepare", 1.0)
 
     pipe = _Pipeline()
@@ -227,4 +229,5 @@ def render(
         duration=written[0] / info.fps,
         seconds=time.monotonic() - started,
         poster_frame=wanted_poster,
+        notes=notes,
     )

@@ -55,6 +55,7 @@ class SlotMouth:
     start: int
     end: int
     driver: str = "loudness"  # what moved the lips: "lip model", "phonemes" or "loudness"
+    slot: SlotAudio | None = None
 
     def __call__(self, index: int, frame: np.ndarray) -> np.ndarray:
         if self.start <= index < self.end:
@@ -143,5 +144,5 @@ def mouth_hooks(clip: Path, analysis: TemplateAnalysis, slots: list[SlotAudio]) 
             continue
         shapes, driver = slot_shapes(clip, analysis, slot, renderer, start, end - start)
         plan = renderer.plan(start, shapes, lipsync.ease_weights(end - start, EASE_FRAMES))
-        hooks.append(SlotMouth(renderer, plan, start, end, driver))
+        hooks.append(SlotMouth(renderer, plan, start, end, driver, slot))
     return hooks

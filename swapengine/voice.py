@@ -42,6 +42,8 @@ class Speech:
 
 
 class Voice(Protocol):
+    name: str  # what said the line, for the render's notes
+
     def synthesise(self, text: str) -> Speech: ...
 
 
@@ -51,6 +53,8 @@ class PiperVoice:
     One instance per EngineContext: the ONNX session costs ~1.5 s and ~100 MB, so it is kept, but never
     in a module global.
     """
+
+    name = "Piper (joe-us)"
 
     def __init__(self, model_path: Path | str | None = None, length_scale: float | None = None) -> None:
         self.model_path = Path(model_path) if model_path is not None else None
@@ -114,6 +118,7 @@ class EspeakVoice:
     def __init__(self, language: str = "hi", words_per_minute: int = 150) -> None:
         self.language = language
         self.words_per_minute = words_per_minute
+        self.name = f"espeak-ng ({language})"
 
     def argv(self, out_wav: Path) -> list[str]:
         exe = shutil.which("espeak-ng")

@@ -100,10 +100,10 @@ def run_render(
                 dialogue=speaking.dialogue_request(template, render_row, slot_audio),
                 watermark=Watermarker(render_row.pk, key=settings.WATERMARK_KEY),
             )
-            render(request, ctx, progress=RenderProgress(render_row, extra_progress))
+            result = render(request, ctx, progress=RenderProgress(render_row, extra_progress))
         provenance.sign_video(work / "ad.mp4", Path(template.clip.path), render_row)
         video_name, poster_name = _store_outputs(render_row, work)
-        if not render_row.finish(video_name, poster_name):  # cancelled at the last moment
+        if not render_row.finish(video_name, poster_name, result.notes):  # cancelled at the last moment
             default_storage.delete(video_name)
             default_storage.delete(poster_name)
     except Cancelled:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -74,6 +75,8 @@ def test_dialogue_only_render(analysed: TemplateAnalysis, speech_clip: Path, tmp
     with EngineContext(tmp_path) as ctx:
         result = render(request, ctx)
     assert result.frames == analysed.info.frame_count and request.out_poster.is_file()
+    assert result.notes == ["Slot 1.20-2.40 s: said by Piper (joe-us); lips articulated from the voice's phoneme "
+                            "timings."]
     assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".wav") == []  # the soundtrack WAV is gone
     info = media.probe(request.out_video)
     assert info.has_audio and info.frame_count == analysed.info.frame_count
@@ -183,3 +186,19 @@ def test_loudness_shapes_open_with_the_sound() -> None:
     envelope = audiofeat.envelope_db(burst.astype(np.float32), sr, fps, n)
     assert shapes.shape == (n, 40, 3) and np.corrcoef(opened, envelope)[0, 1] > 0.8
     assert opened.min() < 0.05 and opened.max() > 0.2  # closed in the pauses, open on the syllables
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed (apt install espeak-ng)")
+def test_a_hindi_line_says_its_lips_follow_loudness(analysed: TemplateAnalysis, speech_clip: Path,
+                                                   tmp_path: Path) -> None:
+    """espeak-ng gives no phoneme timings: the mouth falls back to loudness, and the notes say so."""
+    track = analysed.default_track_id()
+    request = DialogueRequest([SlotLine(*SLOT, "दिवाली मुबारक", speaker_track=track)])
+    with EngineContext(tmp_path) as ctx:
+        prepared = dialogue.prepare_dialogue(request, speech_clip, analysed, tmp_path / "a.wav", ctx.voice)
+    try:
+        assert [hook.driver for hook in prepared.mouths] == ["loudness"]
+        assert prepared.notes() == ["Slot 1.20-2.40 s: said by espeak-ng (hi); lips following the line's loudness "
+                                    "(fallback: no phoneme timings or no lip model)."]
+    finally:
+        prepared.close()

@@ -59,6 +59,8 @@ def test_dialogue_only_ad_needs_no_selfie(cli_env, shop_slug, speech_clip, tmp_p
     assert info.frame_count == 120 and info.has_audio
     inside, outside = slot_change(speech_clip, out)
     assert inside > 0.5 and outside > 0.95  # the slot says something new; the rest is the template's sound
+    assert "Slot 1.20-2.40 s: said by Piper (joe-us); lips articulated from the voice's phoneme timings." \
+        in proc.stderr
 
 
 def test_slot_audio_replaces_the_voice(cli_env, shop_slug, speech_clip, tmp_path) -> None:
@@ -71,6 +73,7 @@ def test_slot_audio_replaces_the_voice(cli_env, shop_slug, speech_clip, tmp_path
                "--out", str(out))
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert slot_change(speech_clip, out)[0] > 0.5
+    assert "said by a recording; lips from the lip model learnt on the celebrity's footage." in proc.stderr
 
 
 @pytest.mark.parametrize("case", ["profane", "sensitive", "missing_field", "unknown_field", "no_selfie"])

@@ -100,3 +100,18 @@ def test_test_render_is_a_normal_render_owned_by_the_admin(admin_client, django_
 
     response = admin_client.post(reverse("ads:studio_test", args=[template.slug]), {"sample": "../../etc/passwd"})
     assert Render.objects.count() == 1
+
+
+def test_latest_renders_say_how_their_lines_were_made(admin_client) -> None:
+    """A fallback (no phoneme timings: the mouth follows loudness) is shown to the admin, not only logged."""
+    template = make_template()
+    render = make_render(template)
+    note = "Slot 1.20-2.40 s: said by espeak-ng (hi); lips following the line's loudness (fallback: no phoneme " \
+           "timings or no lip model)."
+    assert render.finish("renders/x/ad.mp4", "renders/x/poster.jpg", [note])
+    render.refresh_from_db()
+    assert render.notes == [note]
+    page = admin_client.get(reverse("ads:studio", args=[template.slug])).content.decode()
+    assert "said by espeak-ng (hi); lips following the line&#x27;s loudness" in page
+    change = admin_client.get(reverse("admin:ads_render_change", args=[render.pk])).content.decode()
+    assert "espeak-ng (hi)" in change

@@ -104,6 +104,8 @@ class Render(models.Model):
     message = models.CharField(max_length=300, default=STAGE_WORDS["queued"])
     error = models.TextField(blank=True)
     error_code = models.CharField(max_length=40, blank=True, help_text="The engine's reason, or 'internal'.")
+    notes = models.JSONField(default=list, blank=True,
+                             help_text="How the engine made it: per dialogue slot, the voice and what moved the lips.")
     worker = models.CharField(max_length=100, blank=True)
     attempts = models.PositiveIntegerField(default=0)
 
@@ -191,9 +193,10 @@ class Render(models.Model):
                 setattr(self, key, value)
         return changed == 1
 
-    def finish(self, video_name: str, poster_name: str) -> bool:
+    def finish(self, video_name: str, poster_name: str, notes: list[str] | None = None) -> bool:
         return self._end(
-            self.State.DONE, STAGE_WORDS["done"], stage="done", progress=1.0, video=video_name, poster=poster_name
+            self.State.DONE, STAGE_WORDS["done"], stage="done", progress=1.0, video=video_name, poster=poster_name,
+            notes=list(notes or []),
         )
 
     def fail(self, user_message: str, error: str, code: str = "internal") -> bool:

@@ -63,6 +63,8 @@ class Command(BaseCommand):
         out: Path = opts["out"]
         out.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(render.video.path, out)
+        for note in render.notes:
+            self.stderr.write(note)
         self.stdout.write(str(out))
 
     @staticmethod
