@@ -9,6 +9,7 @@ replaced too: `music_under_slot` warns the admin about that.
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import wave
 from dataclasses import dataclass
@@ -17,12 +18,14 @@ from typing import Protocol
 
 import numpy as np
 
+from swapengine import alignment
 from swapengine.analysis import TemplateAnalysis
 from swapengine.errors import BadInput, EngineError, FFmpegError
 from swapengine.media import ffmpeg_exe
 from swapengine.speech import frame_stats, load_audio, loudness_lufs
-from swapengine.voice import Phoneme, Speech, Voice, convert_towards, fit_to_slot, voice_for_text
+from swapengine.voice import Phoneme, Speech, Voice, convert_towards, fit_to_slot, indic_language, voice_for_text
 
+log = logging.getLogger(__name__)
 SR = 44100
 CROSSFADE_S = 0.03
 # Lip landmarks of the inner mouth (top, bottom) and the outer eye corners (scale), mediapipe indices.
@@ -121,6 +124,22 @@ def _match_level(x: np.ndarray, reference: np.ndarray, sr: int) -> np.ndarray:
     return (x * np.float32(min(gain, 0.97 / max(float(np.max(np.abs(x))), 1e-9)))).astype(np.float32)
 
 
+def recording_timings(text: str, samples: np.ndarray, sr: int, english: Voice | None) -> list[Phoneme] | None:
+    """Phoneme timings for a recording of `text`: the English voice reads it and the reading is aligned
+    onto the recording (swapengine.alignment). None for Indic scripts, without a voice, or when the two
+    do not align; the lips then follow the recording's sound alone."""
+    if english is None or not text.strip() or indic_language(text) is not None:
+        return None
+    try:
+        timings = alignment.align(english.synthesise(text), samples, sr)
+    except (BadInput, EngineError) as exc:
+        log.warning("no phoneme timings for the recording of %r: %s", text, exc)
+        return None
+    if timings is None:
+        log.warning("the recording does not align with %r: its lips follow its sound", text)
+    return timings
+
+
 def line_audio(line: SlotLine, reference: np.ndarray, sr: int, english: Voice | None = None) -> SlotAudio:
     """The slot's new line, exactly `line.seconds` long, at `sr`."""
     if line.recording is not None:
@@ -131,7 +150,9 @@ def line_audio(line: SlotLine, reference: np.ndarray, sr: int, english: Voice | 
             raise BadInput(f"The recording for the slot at {line.start:.1f} s is too long for it "
                            f"({line.seconds:.1f} s): please trim it or record it faster.",
                            code="recording_too_long_for_slot") from None
-        return SlotAudio(line, _match_level(fitted.samples, reference, sr), sr, "recording", voice="a recording")
+        samples = _match_level(fitted.samples, reference, sr)
+        return SlotAudio(line, samples, sr, "recording", recording_timings(line.text, samples, sr, english),
+                         "a recording")
     voice = voice_for_text(line.text, english)
     fitted = fit_to_slot(convert_towards(voice.synthesise(line.text), reference, sr), line.seconds)
     return SlotAudio(line, fitted.samples, sr, "voice", fitted.phonemes, voice.name)
@@ -210,6 +231,7 @@ class DialogueRequest:
 LIP_DRIVERS = {
     "lip model": "from the lip model learnt on the celebrity's footage",
     "phonemes": "articulated from the voice's phoneme timings",
+    "aligned phonemes": "articulated from phoneme timings aligned to the recording",
     "loudness": "following the line's loudness (fallback: no phoneme timings or no lip model)",
 }
 

@@ -114,14 +114,15 @@ def slot_shapes(clip: Path, analysis: TemplateAnalysis, slot: SlotAudio, rendere
     offset_s = start / fps - slot.line.start
     samples = slot.samples[max(int(round(offset_s * slot.sr)), 0):]
     track_id = renderer.track.id
+    if slot.phonemes:
+        shapes = visemes.viseme_shapes(slot.phonemes, samples, slot.sr, fps, n, renderer.shapes, offset_s)
+        return shapes, "phonemes" if slot.source == "voice" else "aligned phonemes"
     if slot.source == "recording":
         try:
             model = ensure_mouth_model(clip, analysis, track_id)
             return model.predict(samples, slot.sr, n), "lip model"
         except BadInput as exc:  # too little footage of this face to learn from
             log.warning("no lip model for track %s, the mouth follows loudness: %s", track_id, exc)
-    elif slot.phonemes:
-        return visemes.viseme_shapes(slot.phonemes, samples, slot.sr, fps, n, renderer.shapes, offset_s), "phonemes"
     else:
         log.info("slot at %.2f s: the voice gave no phoneme timings, the mouth follows loudness", slot.line.start)
     return loudness_shapes(samples, slot.sr, fps, n, renderer.shapes), "loudness"

@@ -202,3 +202,24 @@ def test_a_hindi_line_says_its_lips_follow_loudness(analysed: TemplateAnalysis, 
                                     "(fallback: no phoneme timings or no lip model)."]
     finally:
         prepared.close()
+
+
+@pytest.mark.parametrize(("said", "driver"), [("Happy Diwali, Priya!", "aligned phonemes"),
+                                              ("Welcome to Pune, Rahul", "lip model")])
+def test_a_recording_of_the_slots_words_is_articulated(analysed: TemplateAnalysis, speech_clip: Path,
+                                                       tmp_path: Path, said: str, driver: str) -> None:
+    """A take of the line's own words gets the reading's timings aligned onto it; a take of other words
+    is not aligned, and the lip model moves the lips."""
+    from swapengine.voice import PiperVoice
+
+    take = PiperVoice().synthesise(said)
+    wav = dialogue.write_wav(tmp_path / "take.wav", take.samples[:, None], take.sr)
+    line = SlotLine(*SLOT, "Happy Diwali, Priya!", speaker_track=analysed.default_track_id(), recording=wav)
+    with EngineContext(tmp_path) as ctx:
+        prepared = dialogue.prepare_dialogue(DialogueRequest([line]), speech_clip, analysed, tmp_path / "a.wav",
+                                             ctx.voice)
+    try:
+        assert [hook.driver for hook in prepared.mouths] == [driver]
+        assert (prepared.slots[0].phonemes is not None) == (driver == "aligned phonemes")
+    finally:
+        prepared.close()

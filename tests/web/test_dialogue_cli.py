@@ -66,14 +66,15 @@ def test_dialogue_only_ad_needs_no_selfie(cli_env, shop_slug, speech_clip, tmp_p
 def test_slot_audio_replaces_the_voice(cli_env, shop_slug, speech_clip, tmp_path) -> None:
     from swapengine.voice import PiperVoice
 
-    take = PiperVoice().synthesise("Sharma Sweets")
+    take = PiperVoice().synthesise("Order from Sharma Sweets")
     recording = dialogue.write_wav(tmp_path / "take.wav", take.samples[:, None], take.sr)
     out = tmp_path / "take.mp4"
     proc = run(cli_env, "render", shop_slug, "--field", "shop=Sharma Sweets", "--slot-audio", str(recording),
                "--out", str(out))
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert slot_change(speech_clip, out)[0] > 0.5
-    assert "said by a recording; lips from the lip model learnt on the celebrity's footage." in proc.stderr
+    # The take says the slot's words, so the reading's phoneme timings are aligned onto it.
+    assert "said by a recording; lips articulated from phoneme timings aligned to the recording." in proc.stderr
 
 
 @pytest.mark.parametrize("case", ["profane", "sensitive", "missing_field", "unknown_field", "no_selfie"])
