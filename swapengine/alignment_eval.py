@@ -13,6 +13,7 @@ Run: python -m swapengine.alignment_eval (writes its section of docs/QUALITY.md)
 from __future__ import annotations
 
 import argparse
+import datetime
 import sys
 import time
 from pathlib import Path
@@ -84,7 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     err = np.asarray(errors)
     lines = [
         SECTION, "",
-        f"Measured on {machine()} by `python -m swapengine.alignment_eval` ({total:.0f} s); how the recordings "
+        f"Measured {datetime.date.today().isoformat()} on {machine()} "
+            f"by `python -m swapengine.alignment_eval` ({total:.0f} s); how the recordings "
         f"are made is in the module's docstring: {len(TEXTS)} texts x {len(made) // (2 * len(TEXTS))} voices "
         f"x 2 speeds, each aligned with a reading of its own text and of the {len(TEXTS) - 1} others. A refused "
         "alignment leaves the recording's lips to the lip model, as before timings were aligned.", "",

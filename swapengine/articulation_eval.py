@@ -25,6 +25,7 @@ Run: python -m swapengine.articulation_eval (writes its section of docs/QUALITY.
 from __future__ import annotations
 
 import argparse
+import datetime
 import sys
 import tempfile
 import time
@@ -242,7 +243,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_write:
         replace_section(args.quality, SECTION, [
             SECTION, "",
-            f"Measured on {machine()} by `python -m swapengine.articulation_eval` ({total:.0f} s). "
+            f"Measured {datetime.date.today().isoformat()} on {machine()} "
+            f"by `python -m swapengine.articulation_eval` ({total:.0f} s). "
             "What each column means is in the module's docstring; in short: shut = p/b/m whose frame shows "
             "the lips in the speaker's own shut range; gaps and round on the speaker's filmed scale (0 = "
             "their 3rd percentile, 1 = their 97th); round > 0 means narrower lips on w/u/o/sh/r than on "
