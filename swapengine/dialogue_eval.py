@@ -21,7 +21,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from swapengine import dialogue, media, slotmouth, speech
+from swapengine import dialogue, intonation, media, slotmouth, speech, voice
 from swapengine.analysis import TemplateAnalysis, analyse_template
 from swapengine.context import EngineContext
 from swapengine.dialogue import DialogueRequest, SlotLine
@@ -182,6 +182,59 @@ def evaluate_template(clip: Path, names: tuple[str, ...], work: Path, out_dir: P
     return rows
 
 
+@dataclass
+class Movement:
+    """One Piper sample converted with and without the contour scaling (swapengine.intonation)."""
+
+    template: str
+    name: str
+    speaker: float | None  # what convert_towards aims at: the speaker's movement over a line this long
+    raw: float | None
+    with_contour: float | None
+    without: float | None
+
+    @property
+    def closer(self) -> bool | None:
+        if self.speaker is None or self.with_contour is None or self.without is None:
+            return None
+        return abs(self.with_contour - self.speaker) < abs(self.without - self.speaker)
+
+
+def movement(clip: Path, names: tuple[str, ...], ctx: EngineContext) -> list[Movement]:
+    """Pitch movement (semitones) of the same TTS sample converted with and without contour scaling."""
+    mono = speech.load_audio(clip, SR)
+    slot = pick_slot(mono, len(mono) / SR)
+    reference = dialogue.reference_voice(mono, SR, [SlotLine(*slot, "")], None)
+    rows = []
+    for name in names:
+        said = ctx.voice.synthesise(f"Happy Diwali, {name}!")
+        start, end = voice.speech_span(voice.resample(said.samples, said.sr, SR), SR)
+        target = intonation.local_spread(reference, SR, float(np.clip((end - start) / SR, 1.0, 3.0)))
+        scaled = voice.convert_towards(said, reference, SR)
+        plain = voice.convert_towards(said, reference, SR, scale_contour=False)
+        rows.append(Movement(clip.stem, name, target, intonation.spread(said.samples, said.sr),
+                             intonation.spread(scaled.samples, SR), intonation.spread(plain.samples, SR)))
+    return rows
+
+
+def movement_table(rows: list[Movement]) -> list[str]:
+    def st(value: float | None) -> str:
+        return "-" if value is None else f"{value:.2f}"
+
+    lines = ["| template | name | speaker (st) | raw TTS | converted, contour scaled | converted, median only "
+             "| nearer? |", "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r.template} | {r.name} | {st(r.speaker)} | {st(r.raw)} | {st(r.with_contour)} "
+                     f"| {st(r.without)} | {'-' if r.closer is None else 'yes' if r.closer else 'no'} |")
+    errors = [(abs(r.with_contour - r.speaker), abs(r.without - r.speaker)) for r in rows
+              if r.speaker is not None and r.with_contour is not None and r.without is not None]
+    if errors:
+        a, b = np.mean(errors, axis=0)
+        lines += ["", f"Nearer the speaker's movement with the contour scaled: {sum(bool(r.closer) for r in rows)}"
+                      f"/{len(rows)}; mean distance {a:.2f} st against {b:.2f} st with the median shift alone."]
+    return lines
+
+
 def _hz(value: float | None) -> str:
     return "-" if value is None else f"{value:.0f}"
 
@@ -228,7 +281,8 @@ def replace_section(path: Path, header: str, body: list[str]) -> None:
     path.write_text(text)
 
 
-def write_section(quality: Path, rows: list[Row], files: list[str], total: float) -> None:
+def write_section(quality: Path, rows: list[Row], files: list[str], total: float,
+                  moves: list[Movement] | None = None) -> None:
     pitch_ok = sum(1 for r in rows if r.ratio is not None and abs(r.ratio - 1) <= 0.1)
     closer = sum(1 for r in rows if r.new_dist < r.tts_dist)
     body = [
@@ -250,6 +304,11 @@ def write_section(quality: Path, rows: list[Row], files: list[str], total: float
         "said; it can sit well off the speaker's median, e.g. t07). Piper's synthesis is not deterministic, "
         "so reruns move F0 by a few Hz and distances by ~0.1-0.3 dB. The waveforms show the comma in the "
         "line as a pause of roughly a third of a second inside a 1.2-1.4 s slot.", "",
+        "Pitch movement (issue 3: \"pitch contour and median\"): the robust standard deviation of the F0 contour "
+        "in semitones (swapengine.intonation). Piper samples differently each run and a 1.2 s line's movement "
+        "varies a lot between samples, so each row converts one sample twice, with and without the contour "
+        "scaled, against the speaker's movement over stretches as long as the line:", "",
+        *movement_table(moves or []), "",
         "Viewing sheet (per template: the filmed mouth in the slot, then per name 8 mouth crops from the "
         "rendered slot frames above the slot's waveform; one slot clip, +-0.3 s, per template):", "",
         *[f"- [{f}](eval/dialogue/{f})" for f in files], "",
@@ -262,6 +321,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--media", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "media")
     parser.add_argument("--templates", nargs="+", default=list(TEMPLATES))
     parser.add_argument("--names", nargs="+", default=list(NAMES))
+    parser.add_argument("--movement-names", nargs="+", default=["Priya", "Rahul", "Anjali", "Bablu"])
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "docs" / "eval" / "dialogue")
     parser.add_argument("--quality", type=Path, default=Path(__file__).resolve().parents[1] / "docs" / "QUALITY.md")
     args = parser.parse_args(argv)
@@ -272,6 +332,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     rows: list[Row] = []
+    moves: list[Movement] = []
     with tempfile.TemporaryDirectory(prefix="dialogue-eval-") as tmp, EngineContext(Path(tmp)) as ctx:
         for name in args.templates:
             clip = folder / name
@@ -279,11 +340,12 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"skipping {name}: not in {folder}", file=sys.stderr)
                 continue
             rows.extend(evaluate_template(clip, tuple(args.names), Path(tmp), args.out, ctx))
+            moves.extend(movement(clip, tuple(args.movement_names), ctx))
             print(f"{name}: done at {time.monotonic() - started:.0f} s", flush=True)
     total = time.monotonic() - started
-    print("\n".join(table(rows)))
+    print("\n".join(table(rows) + [""] + movement_table(moves)))
     files = sorted(p.name for p in args.out.iterdir() if p.suffix in (".png", ".mp4"))
-    write_section(args.quality, rows, files, total)
+    write_section(args.quality, rows, files, total, moves)
     return 0
 
 

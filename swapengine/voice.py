@@ -21,6 +21,7 @@ from typing import Any, Protocol
 import numpy as np
 from scipy import ndimage, signal
 
+from . import intonation
 from .errors import BadInput, EngineError, FFmpegError
 from .media import ffmpeg_exe
 from .speech import active_samples, frame_stats, loudness_lufs, median_pitch, mel_ltas_db
@@ -311,24 +312,30 @@ def _limit(x: np.ndarray, sr: int, ceiling: float = 0.97, window_s: float = 0.01
 
 
 def convert_towards(speech: Speech, reference_samples: np.ndarray, sr: int,
-                    max_pitch_ratio: float = 3.0) -> Speech:
+                    max_pitch_ratio: float = 3.0, scale_contour: bool = True) -> Speech:
     """Move a TTS line towards the voice in `reference_samples` (the template's speech, at `sr`).
 
-    Pitch median (rubberband, formants kept), spectral envelope (EQ), loudness (EBU R128, RMS when it
-    cannot be read), then the reference's room tone under it. The result is at `sr`; timings are kept.
+    Pitch movement (swapengine.intonation: the contour scaled to the speaker's), pitch median
+    (rubberband, formants kept), spectral envelope (EQ), loudness (EBU R128, RMS when it cannot be
+    read), then the reference's room tone under it. `scale_contour=False` only to measure what it adds.
+    The result is at `sr`; timings are kept.
     """
     reference = np.asarray(reference_samples, dtype=np.float32).reshape(-1)
     if reference.size < sr // 2:
         raise EngineError("the reference voice is shorter than half a second")
     ref_speech = active_samples(reference, sr)
     x = resample(speech.samples, speech.sr, sr)
+    start, end = speech_span(x, sr)
+    window = float(np.clip((end - start) / sr, 1.0, 3.0))  # the speaker's movement over a line this long
+    if scale_contour:
+        x, _ = intonation.scale_contour(x, sr, intonation.local_spread(reference, sr, window))
     x = _shift_and_shape(x, ref_speech, sr, median_pitch(ref_speech, sr), max_pitch_ratio)
     x, _ = _match_loudness(x, ref_speech, sr)
     x = x + _room_tone(reference, sr, len(x))
     return Speech(_limit(x, sr), sr, speech.phonemes)
 
 
-def _speech_span(samples: np.ndarray, sr: int, margin_s: float = 0.03) -> tuple[int, int]:
+def speech_span(samples: np.ndarray, sr: int, margin_s: float = 0.03) -> tuple[int, int]:
     """First and last sample of the sound, ignoring the TTS's leading and trailing silence."""
     level, _ = frame_stats(samples, sr)
     if level.size == 0:
@@ -346,7 +353,7 @@ def fit_to_slot(speech: Speech, seconds: float, max_change: float = 0.35) -> Spe
     if seconds <= 0:
         raise EngineError(f"a dialogue slot must last more than 0 s, got {seconds}")
     sr = speech.sr
-    start, end = _speech_span(speech.samples, sr)
+    start, end = speech_span(speech.samples, sr)
     line = speech.samples[start:end]
     stretch = seconds / max(len(line) / sr, 1e-6)
     if stretch < 1 - max_change:
