@@ -35,12 +35,13 @@ from pathlib import Path
 import numpy as np
 
 from swapengine import audiofeat, dialogue, mouth, slotmouth, speech, visemes
-from swapengine.analysis import analyse_template
+from swapengine.analysis import TemplateAnalysis, analyse_template
 from swapengine.context import EngineContext
 from swapengine.dialogue import SlotAudio, SlotLine
 from swapengine.dialogue_eval import TEMPLATES, machine, pick_slot, read_frames, replace_section
 from swapengine.lipsync import ease_weights
-from swapengine.lipsync_eval import _corr
+from swapengine.metrics import correlation
+from swapengine.tracks import FaceTrack
 
 NAMES = ("Priya", "Rahul", "Anjali", "Bablu")
 DRIVERS = ("phonemes", "phonemes, no jaw", "loudness", "lip model")
@@ -95,14 +96,14 @@ def _gap_width(landmarks: np.ndarray) -> tuple[float, float, float]:
             float(np.linalg.norm(landmarks[4, :2] - landmarks[152, :2])) / iod)
 
 
-def filmed_mouth(clip: Path, track: object, fps: float) -> Filmed:
-    frames = np.asarray(track.frames)  # type: ignore[attr-defined]
-    values = np.array([_gap_width(lm) for lm in track.landmarks])  # type: ignore[attr-defined]
+def filmed_mouth(clip: Path, track: FaceTrack, fps: float) -> Filmed:
+    frames = np.asarray(track.frames)
+    values = np.array([_gap_width(lm) for lm in track.landmarks])
     samples = audiofeat.clip_samples(clip)
     env = audiofeat.envelope_db(samples, audiofeat.SR, fps, int(frames.max()) + 1)[frames]
     speaking = env > env.max() - 30
     return Filmed(values[:, 0], values[:, 1], values[speaking, 0] if speaking.sum() > 10 else values[:, 0],
-                  _corr(values[:, 2], values[:, 0]))
+                  correlation(values[:, 2], values[:, 0]))
 
 
 def measure(driver: str, shapes: np.ndarray, frames: list[np.ndarray], renderer: mouth.MouthRenderer,
@@ -138,21 +139,21 @@ def measure(driver: str, shapes: np.ndarray, frames: list[np.ndarray], renderer:
         shut=(int((gaps[bilabial] <= shut_line).sum()), len(bilabial)),
         gap_bilabial=mean_at(gap_s, bilabial), gap_vowel=mean_at(gap_s, vowels),
         round=mean_at(wide_s, spread) - mean_at(wide_s, rounded),
-        r=_corr(gaps[ok], np.maximum(env, np.percentile(env, 5))[ok]) if ok.sum() > 2 else float("nan"),
+        r=correlation(gaps[ok], np.maximum(env, np.percentile(env, 5))[ok]) if ok.sum() > 2 else float("nan"),
         motion=float(np.nanstd(gaps) / max(float(np.std(filmed.speaking_gap)), 1e-9)),
-        jaw_r=_corr(chins[ok], gaps[ok]) if ok.sum() > 2 else float("nan"),
+        jaw_r=correlation(chins[ok], gaps[ok]) if ok.sum() > 2 else float("nan"),
         redetected=f"{int(ok.sum())}/{n}",
     )
 
 
-def driver_shapes(driver: str, clip: Path, analysis: object, slot: SlotAudio, renderer: mouth.MouthRenderer,
+def driver_shapes(driver: str, clip: Path, analysis: TemplateAnalysis, slot: SlotAudio, renderer: mouth.MouthRenderer,
                   fps: float, n: int, offset_s: float) -> np.ndarray:
     samples = slot.samples[max(int(round(offset_s * slot.sr)), 0):]
     if driver.startswith("phonemes"):
         return visemes.viseme_shapes(slot.phonemes or [], samples, slot.sr, fps, n, renderer.shapes, offset_s)
     if driver == "loudness":
         return slotmouth.loudness_shapes(samples, slot.sr, fps, n, renderer.shapes)
-    model = slotmouth.ensure_mouth_model(clip, analysis, renderer.track.id)  # type: ignore[arg-type]
+    model = slotmouth.ensure_mouth_model(clip, analysis, renderer.track.id)
     return model.predict(samples, slot.sr, n)
 
 
