@@ -38,7 +38,7 @@ from swapengine import audiofeat, dialogue, mouth, slotmouth, speech, visemes
 from swapengine.analysis import TemplateAnalysis, analyse_template
 from swapengine.context import EngineContext
 from swapengine.dialogue import SlotAudio, SlotLine
-from swapengine.dialogue_eval import TEMPLATES, machine, pick_slot, read_frames, replace_section
+from swapengine.dialogue_eval import TEMPLATES, machine, pick_slot, read_frames, replace_section, template_clips
 from swapengine.lipsync import ease_weights
 from swapengine.metrics import correlation
 from swapengine.tracks import FaceTrack
@@ -229,14 +229,10 @@ def main(argv: list[str] | None = None) -> int:
     results: list[Result] = []
     filmed: dict[str, Filmed] = {}
     with tempfile.TemporaryDirectory(prefix="articulation-eval-") as tmp, EngineContext(Path(tmp)) as ctx:
-        for name in args.templates:
-            clip = folder / name
-            if not clip.is_file():
-                print(f"skipping {name}: not in {folder}", file=sys.stderr)
-                continue
+        for clip in template_clips(folder, args.templates):
             found, filmed[clip.stem] = evaluate_template(clip, tuple(args.names), Path(tmp), ctx)
             results.extend(found)
-            print(f"{name}: done at {time.monotonic() - started:.0f} s", flush=True)
+            print(f"{clip.name}: done at {time.monotonic() - started:.0f} s", flush=True)
     total = time.monotonic() - started
     reference = "Filmed jaw r (the speaker's own footage, whole track): " + ", ".join(
         f"{stem} {_f(f.jaw_r)}" for stem, f in filmed.items()) + "."

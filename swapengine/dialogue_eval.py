@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -316,6 +317,16 @@ def write_section(quality: Path, rows: list[Row], files: list[str], total: float
     replace_section(quality, SECTION, body)
 
 
+def template_clips(folder: Path, names: list[str]) -> Iterator[Path]:
+    """The named templates that are in `folder`; the others are reported and skipped."""
+    for name in names:
+        clip = folder / name
+        if clip.is_file():
+            yield clip
+        else:
+            print(f"skipping {name}: not in {folder}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--media", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "media")
@@ -334,14 +345,10 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[Row] = []
     moves: list[Movement] = []
     with tempfile.TemporaryDirectory(prefix="dialogue-eval-") as tmp, EngineContext(Path(tmp)) as ctx:
-        for name in args.templates:
-            clip = folder / name
-            if not clip.is_file():
-                print(f"skipping {name}: not in {folder}", file=sys.stderr)
-                continue
+        for clip in template_clips(folder, args.templates):
             rows.extend(evaluate_template(clip, tuple(args.names), Path(tmp), args.out, ctx))
             moves.extend(movement(clip, tuple(args.movement_names), ctx))
-            print(f"{name}: done at {time.monotonic() - started:.0f} s", flush=True)
+            print(f"{clip.name}: done at {time.monotonic() - started:.0f} s", flush=True)
     total = time.monotonic() - started
     print("\n".join(table(rows) + [""] + movement_table(moves)))
     files = sorted(p.name for p in args.out.iterdir() if p.suffix in (".png", ".mp4"))

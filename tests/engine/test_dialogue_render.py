@@ -28,6 +28,12 @@ def analysed(speech_clip: Path, tmp_path_factory: pytest.TempPathFactory) -> Tem
     return analysis
 
 
+def prepared_for(line: SlotLine, analysed: TemplateAnalysis, clip: Path, tmp_path: Path) -> dialogue.PreparedDialogue:
+    """The slot's line, soundtrack and mouth hook, made as a render makes them (the real Piper voice)."""
+    with EngineContext(tmp_path) as ctx:
+        return dialogue.prepare_dialogue(DialogueRequest([line]), clip, analysed, tmp_path / "a.wav", ctx.voice)
+
+
 def frames_of(path: Path) -> list[np.ndarray]:
     info = media.probe(path)
     with media.FrameReader(path, info) as reader:
@@ -37,9 +43,8 @@ def frames_of(path: Path) -> list[np.ndarray]:
 def test_hook_changes_only_the_mouth_in_the_slot(analysed: TemplateAnalysis, speech_clip: Path,
                                                  tmp_path: Path) -> None:
     track = analysed.default_track_id()
-    request = DialogueRequest([SlotLine(*SLOT, "Happy Diwali, Priya!", speaker_track=track)])
-    with EngineContext(tmp_path) as ctx:
-        prepared = dialogue.prepare_dialogue(request, speech_clip, analysed, tmp_path / "a.wav", ctx.voice)
+    prepared = prepared_for(SlotLine(*SLOT, "Happy Diwali, Priya!", speaker_track=track), analysed, speech_clip,
+                            tmp_path)
     assert len(prepared.mouths) == 1 and prepared.audio_path.is_file()
     first, last = slotmouth.slot_frames(*SLOT, analysed.info.fps, analysed.info.frame_count)
     assert (first, last) == (36, 72)  # 29.97 fps
@@ -192,10 +197,8 @@ def test_loudness_shapes_open_with_the_sound() -> None:
 def test_a_hindi_line_says_its_lips_follow_loudness(analysed: TemplateAnalysis, speech_clip: Path,
                                                    tmp_path: Path) -> None:
     """espeak-ng gives no phoneme timings: the mouth falls back to loudness, and the notes say so."""
-    track = analysed.default_track_id()
-    request = DialogueRequest([SlotLine(*SLOT, "दिवाली मुबारक", speaker_track=track)])
-    with EngineContext(tmp_path) as ctx:
-        prepared = dialogue.prepare_dialogue(request, speech_clip, analysed, tmp_path / "a.wav", ctx.voice)
+    line = SlotLine(*SLOT, "दिवाली मुबारक", speaker_track=analysed.default_track_id())
+    prepared = prepared_for(line, analysed, speech_clip, tmp_path)
     try:
         assert [hook.driver for hook in prepared.mouths] == ["loudness"]
         assert prepared.notes() == ["Slot 1.20-2.40 s: said by espeak-ng (hi); lips following the line's loudness "
@@ -215,9 +218,7 @@ def test_a_recording_of_the_slots_words_is_articulated(analysed: TemplateAnalysi
     take = PiperVoice().synthesise(said)
     wav = dialogue.write_wav(tmp_path / "take.wav", take.samples[:, None], take.sr)
     line = SlotLine(*SLOT, "Happy Diwali, Priya!", speaker_track=analysed.default_track_id(), recording=wav)
-    with EngineContext(tmp_path) as ctx:
-        prepared = dialogue.prepare_dialogue(DialogueRequest([line]), speech_clip, analysed, tmp_path / "a.wav",
-                                             ctx.voice)
+    prepared = prepared_for(line, analysed, speech_clip, tmp_path)
     try:
         assert [hook.driver for hook in prepared.mouths] == [driver]
         assert (prepared.slots[0].phonemes is not None) == (driver == "aligned phonemes")
