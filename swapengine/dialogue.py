@@ -154,7 +154,8 @@ def line_audio(line: SlotLine, reference: np.ndarray, sr: int, english: Voice | 
         return SlotAudio(line, samples, sr, "recording", recording_timings(line.text, samples, sr, english),
                          "a recording")
     voice = voice_for_text(line.text, english)
-    fitted = fit_to_slot(convert_towards(voice.synthesise(line.text), reference, sr), line.seconds)
+    converted = convert_towards(voice.synthesise(line.text), reference, sr, voice_f3=voice.formant_f3)
+    fitted = fit_to_slot(converted, line.seconds)
     return SlotAudio(line, fitted.samples, sr, "voice", fitted.phonemes, voice.name)
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from swapengine import dialogue, intonation, media, slotmouth, speech, voice
+from swapengine import dialogue, formants, intonation, media, slotmouth, speech, voice
 from swapengine.analysis import TemplateAnalysis, analyse_template
 from swapengine.context import EngineContext
 from swapengine.dialogue import DialogueRequest, SlotLine
@@ -184,8 +184,9 @@ def evaluate_template(clip: Path, names: tuple[str, ...], work: Path, out_dir: P
 
 
 @dataclass
-class Movement:
-    """One Piper sample converted with and without the contour scaling (swapengine.intonation)."""
+class Conversion:
+    """One Piper sample converted three ways: fully, without the contour scaling (swapengine.intonation)
+    and without the formant shift (swapengine.formants). Movement in semitones, F3 in Hz."""
 
     template: str
     name: str
@@ -193,46 +194,66 @@ class Movement:
     raw: float | None
     with_contour: float | None
     without: float | None
+    speaker_f3: float | None = None
+    with_shift: float | None = None  # F3 of this template's converted lines, all names pooled
+    without_shift: float | None = None
 
-    @property
-    def closer(self) -> bool | None:
-        if self.speaker is None or self.with_contour is None or self.without is None:
+    @staticmethod
+    def nearer(target: float | None, a: float | None, b: float | None) -> bool | None:
+        """Is `a` nearer `target` than `b` is (None: one of them unknown)."""
+        if target is None or a is None or b is None:
             return None
-        return abs(self.with_contour - self.speaker) < abs(self.without - self.speaker)
+        return abs(a - target) < abs(b - target)
 
 
-def movement(clip: Path, names: tuple[str, ...], ctx: EngineContext) -> list[Movement]:
-    """Pitch movement (semitones) of the same TTS sample converted with and without contour scaling."""
+def conversions(clip: Path, names: tuple[str, ...], ctx: EngineContext) -> list[Conversion]:
+    """The same TTS samples converted with and without each of the two newer steps."""
     mono = speech.load_audio(clip, SR)
     slot = pick_slot(mono, len(mono) / SR)
     reference = dialogue.reference_voice(mono, SR, [SlotLine(*slot, "")], None)
-    rows = []
+    speaker_f3 = formants.third_formant(speech.active_samples(reference, SR), SR)
+    rows, shifted, unshifted = [], [], []
+    f3 = ctx.voice.formant_f3
     for name in names:
         said = ctx.voice.synthesise(f"Happy Diwali, {name}!")
         start, end = voice.speech_span(voice.resample(said.samples, said.sr, SR), SR)
         target = intonation.local_spread(reference, SR, float(np.clip((end - start) / SR, 1.0, 3.0)))
-        scaled = voice.convert_towards(said, reference, SR)
-        plain = voice.convert_towards(said, reference, SR, scale_contour=False)
-        rows.append(Movement(clip.stem, name, target, intonation.spread(said.samples, said.sr),
-                             intonation.spread(scaled.samples, SR), intonation.spread(plain.samples, SR)))
+        full = voice.convert_towards(said, reference, SR, voice_f3=f3).samples
+        flat = voice.convert_towards(said, reference, SR, scale_contour=False, voice_f3=f3).samples
+        shifted.append(full)
+        unshifted.append(voice.convert_towards(said, reference, SR, shift_formants=False, voice_f3=f3).samples)
+        rows.append(Conversion(clip.stem, name, target, intonation.spread(said.samples, said.sr),
+                               intonation.spread(full, SR), intonation.spread(flat, SR), speaker_f3))
+    # One line is too short to read F3 reliably (it swings by hundreds of Hz): the names are pooled.
+    pooled = formants.third_formant(np.concatenate(shifted), SR), formants.third_formant(np.concatenate(unshifted), SR)
+    for row in rows:
+        row.with_shift, row.without_shift = pooled
     return rows
 
 
-def movement_table(rows: list[Movement]) -> list[str]:
-    def st(value: float | None) -> str:
-        return "-" if value is None else f"{value:.2f}"
+def conversion_table(rows: list[Conversion]) -> list[str]:
+    def value(x: float | None, digits: int) -> str:
+        return "-" if x is None else f"{x:.{digits}f}"
 
-    lines = ["| template | name | speaker (st) | raw TTS | converted, contour scaled | converted, median only "
-             "| nearer? |", "|---|---|---|---|---|---|---|"]
+    def mark(flag: bool | None) -> str:
+        return "-" if flag is None else "yes" if flag else "no"
+
+    lines = ["| template | name | movement (st): speaker / raw TTS / converted / without contour step | nearer? |",
+             "|---|---|---|---|---|"]
     for r in rows:
-        lines.append(f"| {r.template} | {r.name} | {st(r.speaker)} | {st(r.raw)} | {st(r.with_contour)} "
-                     f"| {st(r.without)} | {'-' if r.closer is None else 'yes' if r.closer else 'no'} |")
-    errors = [(abs(r.with_contour - r.speaker), abs(r.without - r.speaker)) for r in rows
-              if r.speaker is not None and r.with_contour is not None and r.without is not None]
-    if errors:
-        a, b = np.mean(errors, axis=0)
-        lines += ["", f"Nearer the speaker's movement with the contour scaled: {sum(bool(r.closer) for r in rows)}"
-                      f"/{len(rows)}; mean distance {a:.2f} st against {b:.2f} st with the median shift alone."]
+        lines.append(
+            f"| {r.template} | {r.name} | {value(r.speaker, 2)} / {value(r.raw, 2)} / {value(r.with_contour, 2)} / "
+            f"{value(r.without, 2)} | {mark(Conversion.nearer(r.speaker, r.with_contour, r.without))} |")
+    contour = [Conversion.nearer(r.speaker, r.with_contour, r.without) for r in rows]
+    lines += ["", f"Pitch movement nearer the speaker's with the contour step: {sum(c is True for c in contour)}/"
+                  f"{sum(c is not None for c in contour)}.", "",
+              "| template | F3 (Hz): speaker | converted lines, pooled | without the formant step | nearer? |",
+              "|---|---|---|---|---|"]
+    for template in dict.fromkeys(r.template for r in rows):
+        r = next(x for x in rows if x.template == template)
+        lines.append(f"| {template} | {value(r.speaker_f3, 0)} | {value(r.with_shift, 0)} "
+                     f"| {value(r.without_shift, 0)} "
+                     f"| {mark(Conversion.nearer(r.speaker_f3, r.with_shift, r.without_shift))} |")
     return lines
 
 
@@ -283,7 +304,7 @@ def replace_section(path: Path, header: str, body: list[str]) -> None:
 
 
 def write_section(quality: Path, rows: list[Row], files: list[str], total: float,
-                  moves: list[Movement] | None = None) -> None:
+                  moves: list[Conversion] | None = None) -> None:
     pitch_ok = sum(1 for r in rows if r.ratio is not None and abs(r.ratio - 1) <= 0.1)
     closer = sum(1 for r in rows if r.new_dist < r.tts_dist)
     body = [
@@ -305,11 +326,13 @@ def write_section(quality: Path, rows: list[Row], files: list[str], total: float
         "said; it can sit well off the speaker's median, e.g. t07). Piper's synthesis is not deterministic, "
         "so reruns move F0 by a few Hz and distances by ~0.1-0.3 dB. The waveforms show the comma in the "
         "line as a pause of roughly a third of a second inside a 1.2-1.4 s slot.", "",
-        "Pitch movement (issue 3: \"pitch contour and median\"): the robust standard deviation of the F0 contour "
-        "in semitones (swapengine.intonation). Piper samples differently each run and a 1.2 s line's movement "
-        "varies a lot between samples, so each row converts one sample twice, with and without the contour "
-        "scaled, against the speaker's movement over stretches as long as the line:", "",
-        *movement_table(moves or []), "",
+        "Pitch movement and formants (issue 3: \"pitch contour and median, formants and spectral envelope\"): "
+        "movement is the robust standard deviation of the F0 contour in semitones (swapengine.intonation), the "
+        "speaker's taken over stretches as long as the line; F3 is the median third formant of the voiced frames "
+        "(LPC, swapengine.formants), which follows the vocal tract's length more than the words. Piper samples "
+        "differently each run and a 1.2 s line varies a lot between samples, so each row converts one sample "
+        "fully and without each step:", "",
+        *conversion_table(moves or []), "",
         "Viewing sheet (per template: the filmed mouth in the slot, then per name 8 mouth crops from the "
         "rendered slot frames above the slot's waveform; one slot clip, +-0.3 s, per template):", "",
         *[f"- [{f}](eval/dialogue/{f})" for f in files], "",
@@ -343,14 +366,14 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     rows: list[Row] = []
-    moves: list[Movement] = []
+    moves: list[Conversion] = []
     with tempfile.TemporaryDirectory(prefix="dialogue-eval-") as tmp, EngineContext(Path(tmp)) as ctx:
         for clip in template_clips(folder, args.templates):
             rows.extend(evaluate_template(clip, tuple(args.names), Path(tmp), args.out, ctx))
-            moves.extend(movement(clip, tuple(args.movement_names), ctx))
+            moves.extend(conversions(clip, tuple(args.movement_names), ctx))
             print(f"{clip.name}: done at {time.monotonic() - started:.0f} s", flush=True)
     total = time.monotonic() - started
-    print("\n".join(table(rows) + [""] + movement_table(moves)))
+    print("\n".join(table(rows) + [""] + conversion_table(moves)))
     files = sorted(p.name for p in args.out.iterdir() if p.suffix in (".png", ".mp4"))
     write_section(args.quality, rows, files, total, moves)
     return 0

@@ -21,10 +21,10 @@ from typing import Any, Protocol
 import numpy as np
 from scipy import ndimage, signal
 
-from . import intonation
+from . import formants, intonation
 from .errors import BadInput, EngineError, FFmpegError
 from .media import ffmpeg_exe
-from .speech import active_samples, frame_stats, loudness_lufs, median_pitch, mel_ltas_db
+from .speech import active_samples, frame_stats, loudness_lufs, median_pitch
 
 Phoneme = tuple[str, float, float]
 
@@ -45,6 +45,10 @@ class Speech:
 class Voice(Protocol):
     name: str  # what said the line, for the render's notes
 
+    @property
+    def formant_f3(self) -> float | None:
+        """The voice's median third formant (Hz), None if not known."""
+
     def synthesise(self, text: str) -> Speech: ...
 
 
@@ -62,6 +66,7 @@ class PiperVoice:
         self.length_scale = length_scale
         self._voice: Any = None
         self._config: Any = None
+        self._f3: float | None = None
         self.aligned = False
 
     def _load(self) -> Any:
@@ -109,6 +114,14 @@ class PiperVoice:
         self.aligned = phonemes is not None
         return Speech(np.concatenate(parts), sr, phonemes)
 
+    @property
+    def formant_f3(self) -> float | None:
+        """Measured once on a longer sentence: one short line's F3 swings by hundreds of Hz."""
+        if self._f3 is None:
+            calibration = self.synthesise(formants.CALIBRATION)
+            self._f3 = formants.third_formant(calibration.samples, calibration.sr) or 0.0
+        return self._f3 or None
+
     def close(self) -> None:
         self._voice = None
 
@@ -120,6 +133,7 @@ class EspeakVoice:
         self.language = language
         self.words_per_minute = words_per_minute
         self.name = f"espeak-ng ({language})"
+        self.formant_f3: float | None = None  # each line's own is used
 
     def argv(self, out_wav: Path) -> list[str]:
         exe = shutil.which("espeak-ng")
@@ -205,22 +219,30 @@ def _fit_length(samples: np.ndarray, n: int) -> np.ndarray:
 
 
 def _shift_and_shape(x: np.ndarray, reference: np.ndarray, sr: int, target: float | None,
-                     max_ratio: float, tries: int = 7) -> np.ndarray:
-    """Pitch shift (always from the original, so artifacts never compound), then EQ.
+                     max_ratio: float, formant: float = 1.0, tries: int = 7) -> np.ndarray:
+    """Formants moved by `formant`, pitch shifted to `target`, then EQ; the same length as `x`.
 
+    The formants move by resampling (which moves pitch and duration too); one rubberband pass then sets
+    the pitch and puts the duration back, always from that resampled line, so artifacts never compound.
     A short TTS line's median pitch is a jumpy function of the shift (its few voiced frames spread
     over a wide intonation range), so the ratio is searched: proportional steps until the target is
     bracketed, then geometric bisection, keeping the result whose measured median is nearest.
     """
-    heard = median_pitch(x, sr) if target is not None else None
+    moved = x if formant == 1.0 else resample(x, int(round(sr * formant)), sr)
+
+    def shifted(ratio: float) -> np.ndarray:
+        if abs(ratio - 1) < 0.005 and formant == 1.0:
+            return x
+        return _fit_length(_rubberband(moved, sr, pitch=ratio, tempo=1 / formant), len(x))
+
+    heard = median_pitch(moved, sr) if target is not None else None
     if target is None or heard is None:
-        return _match_envelope(x, reference, sr)
+        return formants.match_envelope(shifted(1 / formant), reference, sr)
     ratio = float(np.clip(target / heard, 1 / max_ratio, max_ratio))
     low, high = 1 / max_ratio, max_ratio
     best: tuple[float, np.ndarray] | None = None
     for _ in range(tries):
-        shifted = x if abs(ratio - 1) < 0.005 else _fit_length(_rubberband(x, sr, pitch=ratio), len(x))
-        shaped = _match_envelope(shifted, reference, sr)
+        shaped = formants.match_envelope(shifted(ratio), reference, sr)
         heard = median_pitch(shaped, sr)
         error = abs(heard / target - 1) if heard is not None else float("inf")
         if best is None or error < best[0]:
@@ -237,29 +259,6 @@ def _shift_and_shape(x: np.ndarray, reference: np.ndarray, sr: int, target: floa
             break
     assert best is not None  # the loop runs at least once
     return best[1]
-
-
-def _band_centres(sr: int) -> np.ndarray:
-    top = min(7600.0, 0.95 * sr / 2)
-    mel = 2595 * np.log10(1 + np.array([80.0, top]) / 700)
-    edges = 700 * (10 ** (np.linspace(mel[0], mel[1], 42) / 2595) - 1)
-    return edges[1:-1]
-
-
-def _match_envelope(x: np.ndarray, reference: np.ndarray, sr: int, limit_db: float = 15.0) -> np.ndarray:
-    """Zero-phase EQ: the smoothed long-term spectrum of the reference over that of the line."""
-    top = min(7600.0, 0.95 * sr / 2)
-    ref_db = mel_ltas_db(reference, sr, fmax=top)
-    own_db = mel_ltas_db(x, sr, fmax=top)
-    gain = (ref_db - ref_db.mean()) - (own_db - own_db.mean())
-    gain = np.convolve(np.pad(gain, 1, mode="edge"), np.ones(3) / 3, mode="valid")
-    gain = np.clip(gain - np.median(gain), -limit_db, limit_db)
-    pad = 4096
-    n = 1 << int(np.ceil(np.log2(len(x) + 2 * pad)))
-    freqs = np.fft.rfftfreq(n, 1 / sr)
-    curve = 10 ** (np.interp(freqs, _band_centres(sr), gain) / 20)
-    spectrum = np.fft.rfft(np.pad(x.astype(np.float64), (pad, n - len(x) - pad)))
-    return np.fft.irfft(spectrum * curve, n)[pad:pad + len(x)].astype(np.float32)
 
 
 def _active_rms(x: np.ndarray, sr: int) -> float:
@@ -311,13 +310,15 @@ def _limit(x: np.ndarray, sr: int, ceiling: float = 0.97, window_s: float = 0.01
     return np.clip(x * gain, -ceiling, ceiling).astype(np.float32)
 
 
-def convert_towards(speech: Speech, reference_samples: np.ndarray, sr: int,
-                    max_pitch_ratio: float = 3.0, scale_contour: bool = True) -> Speech:
+def convert_towards(speech: Speech, reference_samples: np.ndarray, sr: int, max_pitch_ratio: float = 3.0,
+                    scale_contour: bool = True, shift_formants: bool = True, voice_f3: float | None = None) -> Speech:
     """Move a TTS line towards the voice in `reference_samples` (the template's speech, at `sr`).
 
-    Pitch movement (swapengine.intonation: the contour scaled to the speaker's), pitch median
-    (rubberband, formants kept), spectral envelope (EQ), loudness (EBU R128, RMS when it cannot be
-    read), then the reference's room tone under it. `scale_contour=False` only to measure what it adds.
+    Pitch movement (swapengine.intonation: the contour scaled to the speaker's), formants (moved by the
+    ratio of the two voices' third formants, swapengine.formants), pitch median (rubberband, formants
+    kept), spectral envelope (EQ), loudness (EBU R128, RMS when it cannot be read), then the reference's
+    room tone under it. `voice_f3`: the TTS voice's own F3 (`Voice.formant_f3`), else the line's is read.
+    `scale_contour` / `shift_formants` off only to measure what they add.
     The result is at `sr`; timings are kept.
     """
     reference = np.asarray(reference_samples, dtype=np.float32).reshape(-1)
@@ -329,7 +330,9 @@ def convert_towards(speech: Speech, reference_samples: np.ndarray, sr: int,
     window = float(np.clip((end - start) / sr, 1.0, 3.0))  # the speaker's movement over a line this long
     if scale_contour:
         x, _ = intonation.scale_contour(x, sr, intonation.local_spread(reference, sr, window))
-    x = _shift_and_shape(x, ref_speech, sr, median_pitch(ref_speech, sr), max_pitch_ratio)
+    ours = voice_f3 if voice_f3 is not None else formants.third_formant(x, sr)
+    formant = formants.factor(ours, formants.third_formant(ref_speech, sr)) if shift_formants else 1.0
+    x = _shift_and_shape(x, ref_speech, sr, median_pitch(ref_speech, sr), max_pitch_ratio, formant)
     x, _ = _match_loudness(x, ref_speech, sr)
     x = x + _room_tone(reference, sr, len(x))
     return Speech(_limit(x, sr), sr, speech.phonemes)

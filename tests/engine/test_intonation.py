@@ -8,19 +8,13 @@ import pytest
 from scipy import signal
 
 from swapengine import intonation, speech
+from tests.engine.vowels import vowel
 
 SR = 22050
 
 
 def voice_like(f0: np.ndarray) -> np.ndarray:
-    """A glottal-pulse train at the per-sample pitch `f0`, through two formant resonances (a vowel)."""
-    phase = np.cumsum(f0 / SR)
-    pulses = (np.diff(np.floor(phase), prepend=0.0) > 0).astype(np.float64)
-    out = pulses
-    for formant, bandwidth in ((700.0, 110.0), (1200.0, 120.0)):
-        r = np.exp(-np.pi * bandwidth / SR)
-        out = signal.lfilter([1.0], [1.0, -2 * r * np.cos(2 * np.pi * formant / SR), r * r], out)
-    return (0.3 * out / np.max(np.abs(out))).astype(np.float32)
+    return vowel(f0, SR, len(f0) / SR)
 
 
 def gliding(seconds: float = 1.6, centre: float = 120.0, depth_st: float = 2.0) -> np.ndarray:
