@@ -13,16 +13,19 @@ asendcmd, was tried first: it blurred the voicing (the pitch tracker lost a thir
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import signal
 from scipy.ndimage import gaussian_filter1d, median_filter
 
-from swapengine.speech import pitch_track
+from swapengine.speech import median_pitch, pitch_track
+
+log = logging.getLogger(__name__)
 
 MIN_VOICED = 40  # voiced 5 ms pitch frames before a spread is trusted (0.2 s)
-SCALE_LIMITS = (0.5, 2.0)  # never flatten a line below half its movement, nor more than double it
+SCALE_LIMITS = (0.5, 1.5)  # under half: a monotone; over 1.5x the grains lost a quarter of the voicing
 UNVOICED_HOP_S = 0.005  # grain spacing where there is no pitch
 
 
@@ -69,7 +72,10 @@ def local_spread(samples: np.ndarray, sr: int, window_s: float) -> float | None:
 
 @dataclass(frozen=True)
 class Track:
-    """A line's pitch, every 5 ms: frequency (NaN unvoiced) and semitones from its median."""
+    """A line's pitch, every 5 ms: frequency (NaN unvoiced) and semitones from its median.
+
+    `f0` is rebuilt from the cleaned semitones: YIN's octave misses would otherwise place pitch marks
+    half a period apart, and the grains would sing an octave up."""
 
     times: np.ndarray
     f0: np.ndarray
@@ -77,8 +83,14 @@ class Track:
 
     @classmethod
     def of(cls, samples: np.ndarray, sr: int) -> Track:
-        times, f0 = pitch_track(samples, sr)
-        return cls(times, f0, semitones(f0))
+        times, raw = pitch_track(samples, sr)
+        tones = semitones(raw)
+        voiced = np.isfinite(raw)
+        centre = float(np.median(raw[voiced])) if voiced.any() else 0.0
+        candidates = centre * np.array([1 / 3, 1 / 2, 1.0, 2.0, 3.0])  # the median itself may be a miss
+        if voiced.any():
+            centre = float(candidates[np.argmin([np.sum(np.abs(np.log(raw[voiced] / c))) for c in candidates])])
+        return cls(times, centre * 2 ** (tones / 12), tones)
 
 
 def pitch_marks(samples: np.ndarray, sr: int, track: Track) -> tuple[np.ndarray, np.ndarray]:
@@ -162,4 +174,11 @@ def scale_contour(samples: np.ndarray, sr: int, target_spread: float | None) -> 
     voiced = np.flatnonzero(np.isfinite(track.semitones))
     filled = np.interp(np.arange(len(track.semitones)), voiced, track.semitones[voiced])
     shift = gaussian_filter1d((scale - 1) * filled, 4.0)  # semitones to add, smoothed over ~20 ms
-    return psola(samples, sr, track, shift), scale
+    out = psola(samples, sr, track, shift)
+    before, after = median_pitch(samples, sr), median_pitch(out, sr)
+    if before is None or after is None or abs(after / before - 1) > 0.12:
+        # Scaling around the median keeps it (within the tracker's bias, +7% measured on a doubled glide);
+        # a jump beyond that means the marks were wrong (a sung octave): keep the line as it was.
+        log.warning("pitch movement not scaled: the median moved from %s to %s Hz", before, after)
+        return np.asarray(samples, np.float32), 1.0
+    return out, scale

@@ -42,7 +42,7 @@ def test_a_shift_moves_the_pitch_and_keeps_the_length() -> None:
     assert abs(freqs[band][np.argmax(power[band])] - 700) < 80
 
 
-@pytest.mark.parametrize("factor", [0.5, 2.0])
+@pytest.mark.parametrize("factor", [0.5, 1.5])
 def test_the_movement_is_scaled_towards_the_target(factor: float) -> None:
     x = gliding()
     own = intonation.spread(x, SR)
@@ -51,9 +51,9 @@ def test_the_movement_is_scaled_towards_the_target(factor: float) -> None:
     assert scale == factor
     after = intonation.spread(y, SR)
     assert after is not None
-    assert (after < 0.75 * own) if factor < 1 else (after > 1.4 * own)
+    assert (after < 0.75 * own) if factor < 1 else (after > 1.2 * own)
     centre = speech.median_pitch(x, SR)
-    # Roughly the same centre (doubling measured +7%); convert_towards sets the median after this anyway.
+    # Roughly the same centre (the tracker's bias); convert_towards sets the median after this anyway.
     assert centre is not None and speech.median_pitch(y, SR) == pytest.approx(centre, rel=0.1)
 
 
@@ -74,3 +74,16 @@ def test_local_spread_is_the_movement_over_stretches_of_that_length() -> None:
     flat, varied = intonation.local_spread(steady, SR, 1.0), intonation.local_spread(moving, SR, 1.0)
     assert flat is not None and varied is not None and flat < 0.2 < 1.0 < varied
     assert intonation.local_spread(np.zeros(SR, np.float32), SR, 1.0) is None
+
+
+def test_a_result_whose_median_jumps_is_not_used(monkeypatch: pytest.MonkeyPatch,
+                                                 caplog: pytest.LogCaptureFixture) -> None:
+    """The guard against misplaced pitch marks (an octave sung): the line comes back as it was, and the
+    log says so. The PSOLA step is replaced by one that really does sing the glide an octave up."""
+    x = gliding()
+    own = intonation.spread(x, SR)
+    assert own is not None
+    monkeypatch.setattr(intonation, "psola", lambda samples, sr, track, shift: gliding(centre=240.0))
+    y, scale = intonation.scale_contour(x, SR, own * 1.5)
+    assert scale == 1.0 and np.array_equal(y, x)
+    assert "pitch movement not scaled" in caplog.text
