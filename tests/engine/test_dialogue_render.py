@@ -171,12 +171,17 @@ def test_real_template_says_the_new_line(real_slot: dict[str, np.ndarray]) -> No
     assert real_slot["before"].max() < 4.0  # frames before the slot: only the label and coding noise differ
 
 
-def test_real_template_mouth_follows_the_new_line(real_slot: dict[str, np.ndarray]) -> None:
-    """Opening against loudness, measured by Face Mesh on the rendered frames (0.91 when written; the
-    filmed mouth against the same new line: 0.42)."""
-    new_r = np.corrcoef(real_slot["new"], real_slot["envelope"])[0, 1]
-    old_r = np.corrcoef(real_slot["old"], real_slot["envelope"])[0, 1]
-    assert new_r > 0.5 and new_r > old_r + 0.1
+def test_real_template_mouth_articulates_the_new_line(real_slot: dict[str, np.ndarray]) -> None:
+    """Face Mesh on the rendered frames of "Happy Diwali, Priya": the lips shut between syllables (the p
+    of Happy and of Priya: the phoneme driver closes them, where a loudness-driven mouth stayed open), open
+    wide on the vowels, and still broadly follow the sound (r 0.58 when written, the filmed mouth 0.49)."""
+    new = real_slot["new"]
+    shut, wide = new <= 0.01, new >= 0.05
+    # Closures that the mouth opens out of again: a shut run followed, later, by an open frame.
+    reopened = sum(1 for i in range(1, len(new)) if shut[i - 1] and not shut[i] and wide[i:].any())
+    assert reopened >= 2, new.round(3)
+    assert new.max() > 0.1
+    assert np.corrcoef(new, real_slot["envelope"])[0, 1] > 0.3
 
 
 def test_loudness_shapes_open_with_the_sound() -> None:
