@@ -40,7 +40,7 @@ from swapengine.context import EngineContext
 from swapengine.dialogue import SlotAudio, SlotLine
 from swapengine.dialogue_eval import TEMPLATES, machine, pick_slot, read_frames, replace_section, template_clips
 from swapengine.lipsync import ease_weights
-from swapengine.metrics import correlation
+from swapengine.metrics import correlation, lip_opening
 from swapengine.tracks import FaceTrack
 
 NAMES = ("Priya", "Rahul", "Anjali", "Bablu")
@@ -91,8 +91,7 @@ class Filmed:
 def _gap_width(landmarks: np.ndarray) -> tuple[float, float, float]:
     """Inner-lip gap, lip-corner width and nose-tip-to-chin distance, over the inter-ocular distance."""
     iod = mouth.inter_ocular(landmarks)
-    return (float(np.linalg.norm(landmarks[13, :2] - landmarks[14, :2])) / iod,
-            float(np.linalg.norm(landmarks[61, :2] - landmarks[291, :2])) / iod,
+    return (lip_opening(landmarks), float(np.linalg.norm(landmarks[61, :2] - landmarks[291, :2])) / iod,
             float(np.linalg.norm(landmarks[4, :2] - landmarks[152, :2])) / iod)
 
 

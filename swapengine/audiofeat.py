@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 from scipy import signal
+from scipy.ndimage import gaussian_filter1d
 
 from swapengine import speech
 
@@ -103,6 +104,11 @@ def envelope_db(samples: np.ndarray, sr: int, fps: float, n_frames: int) -> np.n
         if chunk.size:
             out[i] = 20 * np.log10(np.sqrt(np.mean(chunk**2)) + 1e-6)
     return out
+
+
+def smooth_envelope_db(samples: np.ndarray, sr: int, fps: float, n_frames: int, sigma: float = 0.8) -> np.ndarray:
+    """`envelope_db` smoothed over about a frame: what a mouth driven by loudness follows."""
+    return gaussian_filter1d(envelope_db(samples, sr, fps, n_frames), sigma)
 
 
 def clip_samples(clip: Path | str, sr: int = SR) -> np.ndarray:

@@ -87,9 +87,6 @@ class Track:
         tones = semitones(raw)
         voiced = np.isfinite(raw)
         centre = float(np.median(raw[voiced])) if voiced.any() else 0.0
-        candidates = centre * np.array([1 / 3, 1 / 2, 1.0, 2.0, 3.0])  # the median itself may be a miss
-        if voiced.any():
-            centre = float(candidates[np.argmin([np.sum(np.abs(np.log(raw[voiced] / c))) for c in candidates])])
         return cls(times, centre * 2 ** (tones / 12), tones)
 
 

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from scipy.ndimage import gaussian_filter1d
 
 from swapengine import audiofeat, jaw, lipsync, visemes
 from swapengine.analysis import TemplateAnalysis
@@ -94,7 +93,7 @@ def loudness_shapes(samples: np.ndarray, sr: int, fps: float, n: int, bank: np.n
     averaged. The fallback for a synthesised line without phoneme timings (espeak-ng), on which the
     learned model (trained on the celebrity's own voice) measured no better than the filmed mouth.
     """
-    envelope = gaussian_filter1d(audiofeat.envelope_db(samples, sr, fps, n), 0.8)
+    envelope = audiofeat.smooth_envelope_db(samples, sr, fps, n)
     openings = opening(bank)
     loud = envelope > envelope.max() - quiet_db
     rank = np.zeros(n)

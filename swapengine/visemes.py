@@ -116,7 +116,7 @@ def widths(shapes: np.ndarray) -> np.ndarray:
 
 def loudness_gain(samples: np.ndarray, sr: int, fps: float, n: int, range_db: float = 30.0) -> np.ndarray:
     """Per frame, 0.7 (quiet) to 1 (the line's loudest): how far the target opening is reached."""
-    envelope = gaussian_filter1d(audiofeat.envelope_db(samples, sr, fps, n), 0.8)
+    envelope = audiofeat.smooth_envelope_db(samples, sr, fps, n)
     level = np.clip((envelope - (envelope.max() - range_db)) / range_db, 0.0, 1.0)
     return 0.7 + 0.3 * level
 
