@@ -37,4 +37,11 @@ lint: setup
 	$(PY) -m ruff check .
 
 typecheck: setup
-	$(PY) -m mypy swapengine
+	$(PY) -m mypy
+
+# The evaluation tools live outside the engine (evals/); see docs/BENCHMARKS.md and docs/QUALITY.md.
+bench: setup
+	$(PY) -m evals.bench
+
+evaluate: setup
+	$(PY) -m evals.evaluate --quick

@@ -4,12 +4,13 @@ import os
 
 from celery import Celery
 
-from adstudio.ads.recovery import connect_recovery
+from adstudio.renders.recovery import connect_recovery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "adstudio.settings")
 
 app = Celery("adstudio")
 app.config_from_object("django.conf:settings", namespace="CELERY")
+# The task names predate the split into apps (see adstudio/renders/tasks.py): queued messages keep working.
 app.conf.task_routes = {
     "adstudio.ads.tasks.render_ad": {"queue": "renders"},
     "adstudio.ads.tasks.analyse_template": {"queue": "analysis"},

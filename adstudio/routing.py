@@ -7,7 +7,7 @@ from django.core.asgi import get_asgi_application
 
 
 def build_application() -> ProtocolTypeRouter:
-    from adstudio.ads.routing import websocket_urlpatterns
+    from adstudio.renders.routing import websocket_urlpatterns
 
     return ProtocolTypeRouter(
         {

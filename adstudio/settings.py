@@ -72,12 +72,18 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    # Domain apps, lowest layer first (docs/ARCHITECTURE.md, "The web apps"); `ads` keeps the migration history.
+    "adstudio.trust",
+    "adstudio.catalog",
+    "adstudio.renders",
+    "adstudio.sharing",
+    "adstudio.studio",
     "adstudio.ads",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "adstudio.ads.middleware.BodySizeLimitMiddleware",
+    "adstudio.trust.middleware.BodySizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -123,7 +129,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": SQLITE_PATH,
+            "NAME": str(SQLITE_PATH),
             "OPTIONS": {
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
                 "transaction_mode": "IMMEDIATE",
@@ -211,6 +217,7 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # `celery -A adstudio beat` runs this in the services mode; the embedded worker runs it on a timer.
+# Task names stay those of the single app before the split, so queued messages and beat entries still match.
 CELERY_BEAT_SCHEDULE = {
     "expire-renders": {"task": "adstudio.ads.tasks.expire_renders", "schedule": 3600.0},
 }

@@ -37,7 +37,7 @@ def start_embedded_worker(app: Celery, queues: tuple[str, ...] = ("renders", "an
 
 def start_expiry_timer(every: float = 3600.0) -> threading.Thread:
     """The embedded stand-in for `celery beat`: queue the expiry task now, then every hour."""
-    from adstudio.ads.tasks import expire_renders
+    from adstudio.renders.tasks import expire_renders
 
     def loop() -> None:
         while True:

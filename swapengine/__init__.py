@@ -1,13 +1,35 @@
 """AdStudio's media engine: plain Python, no Django. Usable from a CLI, a Celery worker or a notebook.
 
-Stages, each a module with a small contract, listed here and nowhere else:
-  media       ffmpeg probe, frame reader and writer (pipes, argv lists)
-  faces       face detection, dense landmarks, selfie checks (mediapipe, shipped in the wheel)
-  tracks      grouping per-frame detections into face tracks
-  analysis    template analysis, run once and cached by (content hash, ENGINE_VERSION)
-  swap        per-frame face swap onto a track's landmarks
-  provenance  visible "AI-generated" label and traceable metadata
-  render      the per-fan pipeline: decode -> swap -> label -> encode, with progress
+This module is the engine's public surface: the web app and the CLI import from here and nowhere
+deeper (``make lint`` checks it). The stages live in subpackages, in layers (an upper one may import a
+lower one, never the reverse; see .importlinter): pipeline > lips > voice | swap | provenance > faces >
+media > errors | progress | version. Nothing inside the engine imports this module.
 """
 
-ENGINE_VERSION = "1.1.0"
+from swapengine.errors import BadInput, Cancelled, EngineError, FFmpegError
+from swapengine.faces.analysis import TemplateAnalysis, analyse_template
+from swapengine.faces.detect import FaceAnalyzer, analyse_selfie
+from swapengine.lips.slotmouth import ensure_mouth_bank, ensure_mouth_model
+from swapengine.media.audio import load_audio
+from swapengine.media.info import VideoInfo
+from swapengine.media.probing import probe
+from swapengine.pipeline.context import EngineContext
+from swapengine.pipeline.dialogue import DialogueRequest
+from swapengine.pipeline.render import RenderRequest, RenderResult, render
+from swapengine.progress import ProgressCallback
+from swapengine.provenance.label import COMMENT_PREFIX, RENDER_KEY, TEMPLATE_KEY, Label, read_metadata
+from swapengine.provenance.watermark import Detection, Watermarker, detect_file
+from swapengine.version import ENGINE_VERSION
+from swapengine.voice.screening import screen_name
+from swapengine.voice.slots import SlotLine, Stems, default_speaker, music_under_slot
+from swapengine.voice.speech import speech_regions, waveform_peaks
+
+__all__ = [
+    "COMMENT_PREFIX", "ENGINE_VERSION", "RENDER_KEY", "TEMPLATE_KEY",
+    "BadInput", "Cancelled", "Detection", "DialogueRequest", "EngineContext", "EngineError", "FFmpegError",
+    "FaceAnalyzer", "Label", "ProgressCallback", "RenderRequest", "RenderResult", "SlotLine", "Stems",
+    "TemplateAnalysis", "VideoInfo", "Watermarker",
+    "analyse_selfie", "analyse_template", "default_speaker", "detect_file", "ensure_mouth_bank",
+    "ensure_mouth_model", "load_audio", "music_under_slot", "probe", "read_metadata", "render",
+    "screen_name", "speech_regions", "waveform_peaks",
+]

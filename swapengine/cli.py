@@ -26,8 +26,8 @@ def _progress(stage: str, value: float) -> None:
 
 
 def _analyse(args: argparse.Namespace) -> int:
-    from swapengine.analysis import analyse_template
-    from swapengine.context import EngineContext
+    from swapengine.faces.analysis import analyse_template
+    from swapengine.pipeline.context import EngineContext
 
     with EngineContext(args.cache) as ctx:
         analysis = analyse_template(Path(args.clip), args.cache, ctx, progress=_progress)
@@ -39,10 +39,10 @@ def _analyse(args: argparse.Namespace) -> int:
 
 
 def _render(args: argparse.Namespace) -> int:
-    from swapengine.analysis import analyse_template
-    from swapengine.context import EngineContext
-    from swapengine.provenance import Label
-    from swapengine.render import RenderRequest, render
+    from swapengine.faces.analysis import analyse_template
+    from swapengine.pipeline.context import EngineContext
+    from swapengine.pipeline.render import RenderRequest, render
+    from swapengine.provenance.label import Label
 
     out = Path(args.out)
     poster = Path(args.poster) if args.poster else out.with_suffix(".jpg")

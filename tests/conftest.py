@@ -75,8 +75,8 @@ def shared_media() -> Path:
 @pytest.fixture(scope="session")
 def speech_clip(carphone_clip: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The carphone man (528x432) "saying" a Piper line: a template with real speech and no shared media."""
-    from swapengine import dialogue
-    from swapengine.voice import PiperVoice, resample
+    from swapengine.voice import slots as dialogue
+    from swapengine.voice.tts import PiperVoice, resample
 
     folder = tmp_path_factory.mktemp("speech-clip")
     said = PiperVoice().synthesise("Well hello there. Happy Diwali, Rahul! Have a sweet one today.")

@@ -14,7 +14,7 @@ LOADED = "sel => [...document.querySelectorAll(sel)].every(i => i.complete && i.
 def test_pick_face_then_test_render_with_live_progress(admin_page) -> None:
     page = admin_page
     page.add_init_script(WATCH_PROGRESS)
-    page.goto("/admin/ads/template/")
+    page.goto("/admin/catalog/template/")
     page.get_by_role("link", name="Demo: the car-phone call").click()
     page.get_by_role("link", name="Open the studio").click()
     page.wait_for_url("**/studio/**")

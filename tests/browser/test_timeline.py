@@ -9,7 +9,7 @@ pytestmark = pytest.mark.browser
 
 def test_drag_on_the_timeline_fills_a_slot_row(admin_page) -> None:
     page = admin_page
-    page.goto("/admin/ads/template/")
+    page.goto("/admin/catalog/template/")
     page.click("#result_list tbody tr a")  # the demo template
     page.wait_for_url("**/change/")
     timeline = page.locator("svg.speech-timeline")

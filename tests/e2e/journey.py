@@ -12,7 +12,9 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 from django.urls import reverse
 
-from adstudio.ads.models import Render, Template
+from adstudio.catalog.models import Template
+from adstudio.catalog.services import request_analysis
+from adstudio.renders.models import Render
 from adstudio.routing import build_application
 
 
@@ -25,10 +27,10 @@ class Journey:
 
 def publish_through_worker(clip: Path, title: str) -> Template:
     """Upload a clip as an admin would; the worker analyses it; then publish it."""
-    from adstudio.ads.management.commands.add_template import add_template
+    from adstudio.catalog.management.commands.add_template import add_template
 
     template = add_template(clip, title)
-    template.request_analysis()
+    request_analysis(template)
     template = wait_for_analysis(template)
     assert template.is_ready, template.analysis_error
     template.published = True
@@ -109,8 +111,8 @@ def assert_progress_in_order(messages: list[dict]) -> None:
 
 def assert_face_is_the_fans(video: Path, template_clip: Path, selfie: Path, samples: int = 8) -> None:
     """On most sampled frames the output face is nearer (dlib) to the selfie than to the original face."""
-    from swapengine.faces import load_image
-    from swapengine.identity import FaceIdentity
+    from swapengine.faces.detect import load_image
+    from swapengine.faces.identity import FaceIdentity
     from swapengine.media import FrameReader, probe
 
     ident = FaceIdentity()

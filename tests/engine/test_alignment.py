@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from swapengine import alignment, dialogue
-from swapengine.voice import PiperVoice, Speech, fit_to_slot
+from swapengine.voice import alignment
+from swapengine.voice import slots as dialogue
+from swapengine.voice.tts import PiperVoice, Speech, fit_to_slot
 
 MARKS = frozenset("ˈˌː ")
 

@@ -12,9 +12,16 @@ import numpy as np
 import pytest
 
 from swapengine import media
-from swapengine.analysis import TemplateAnalysis, analyse_template, content_key, occlusion, sample_colours, skin_points
-from swapengine.context import EngineContext
 from swapengine.errors import BadInput
+from swapengine.faces.analysis import (
+    TemplateAnalysis,
+    analyse_template,
+    content_key,
+    occlusion,
+    sample_colours,
+    skin_points,
+)
+from swapengine.pipeline.context import EngineContext
 
 
 @pytest.fixture(scope="module")

@@ -9,10 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from swapengine import dialogue, speech, voice
-from swapengine.dialogue import SlotLine, Stems
 from swapengine.errors import BadInput
 from swapengine.media import ffmpeg_exe
+from swapengine.voice import slots as dialogue
+from swapengine.voice import speech
+from swapengine.voice import tts as voice
+from swapengine.voice.slots import SlotLine, Stems
 
 SR = dialogue.SR
 SLOT = (1.2, 2.4)
@@ -123,8 +125,8 @@ def test_music_under_a_slot_is_detected(media: dict[str, Path]) -> None:
 
 
 def test_default_speaker_is_the_visible_talking_face(talking_clip: Path, tmp_path: Path) -> None:
-    from swapengine.analysis import analyse_template
-    from swapengine.context import EngineContext
+    from swapengine.faces.analysis import analyse_template
+    from swapengine.pipeline.context import EngineContext
 
     with EngineContext(tmp_path) as ctx:
         analysis = analyse_template(talking_clip, tmp_path, ctx)

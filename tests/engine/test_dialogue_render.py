@@ -8,12 +8,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from swapengine import audiofeat, dialogue, media, mouth, slotmouth, speech
-from swapengine.analysis import TemplateAnalysis, analyse_template
-from swapengine.context import EngineContext
-from swapengine.dialogue import DialogueRequest, SlotLine
-from swapengine.provenance import Label
-from swapengine.render import RenderRequest, render
+from swapengine import media
+from swapengine.faces.analysis import TemplateAnalysis, analyse_template
+from swapengine.lips import mouth, slotmouth
+from swapengine.pipeline.context import EngineContext
+from swapengine.pipeline.dialogue import DialogueRequest, PreparedDialogue, prepare_dialogue
+from swapengine.pipeline.render import RenderRequest, render
+from swapengine.provenance.label import Label
+from swapengine.voice import audiofeat, speech
+from swapengine.voice import slots as dialogue
+from swapengine.voice.slots import SlotLine
 
 SLOT = (1.2, 2.4)
 
@@ -28,10 +32,10 @@ def analysed(speech_clip: Path, tmp_path_factory: pytest.TempPathFactory) -> Tem
     return analysis
 
 
-def prepared_for(line: SlotLine, analysed: TemplateAnalysis, clip: Path, tmp_path: Path) -> dialogue.PreparedDialogue:
+def prepared_for(line: SlotLine, analysed: TemplateAnalysis, clip: Path, tmp_path: Path) -> PreparedDialogue:
     """The slot's line, soundtrack and mouth hook, made as a render makes them (the real Piper voice)."""
     with EngineContext(tmp_path) as ctx:
-        return dialogue.prepare_dialogue(DialogueRequest([line]), clip, analysed, tmp_path / "a.wav", ctx.voice)
+        return prepare_dialogue(DialogueRequest([line]), clip, analysed, tmp_path / "a.wav", ctx.voice)
 
 
 def frames_of(path: Path) -> list[np.ndarray]:
@@ -95,19 +99,19 @@ def test_dialogue_only_render(analysed: TemplateAnalysis, speech_clip: Path, tmp
 
 def test_a_swap_on_the_speaker_follows_the_new_lips(analysed: TemplateAnalysis, speech_clip: Path,
                                                     astronaut_jpg: Path, tmp_path: Path) -> None:
-    from swapengine.mouth import LIPS
+    from swapengine.lips.mouth import LIPS
 
     track = analysed.track(analysed.default_track_id())
     lines = [SlotLine(*SLOT, "Priya", speaker_track=track.id)]
     with EngineContext(tmp_path) as ctx:
-        prepared = dialogue.prepare_dialogue(DialogueRequest(lines), speech_clip, analysed, tmp_path / "a.wav",
+        prepared = prepare_dialogue(DialogueRequest(lines), speech_clip, analysed, tmp_path / "a.wav",
                                              ctx.voice)
         outside, inside = track.landmarks_at(10), track.landmarks_at(50)
         assert outside is not None and inside is not None
         assert prepared.landmarks(10, track.id, outside) is outside
         assert prepared.landmarks(50, track.id + 1, inside) is inside
         moved = prepared.landmarks(50, track.id, inside)
-        from swapengine import jaw
+        from swapengine.lips import jaw
 
         others = [i for i in range(478) if i not in LIPS and i not in jaw.FOLLOWERS]
         assert np.array_equal(moved[others], inside[others]) and not np.allclose(moved[list(LIPS)], inside[list(LIPS)])
@@ -127,7 +131,7 @@ def test_a_swap_on_the_speaker_follows_the_new_lips(analysed: TemplateAnalysis, 
 def real_slot(shared_media: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, np.ndarray]:
     """A real interview clip rendered with a new line in 2.0-3.2 s: mouth openings (inner-lip gap over eye
     width, Face Mesh on the decoded frames) of the ad and the template there, and the ad's loudness."""
-    from swapengine import audiofeat
+    from swapengine.voice import audiofeat
 
     tmp_path = tmp_path_factory.mktemp("real-slot")
     clip = shared_media / "templates" / "t03_retalk_face1.mp4"
@@ -218,7 +222,7 @@ def test_a_recording_of_the_slots_words_is_articulated(analysed: TemplateAnalysi
                                                        tmp_path: Path, said: str, driver: str) -> None:
     """A take of the line's own words gets the reading's timings aligned onto it; a take of other words
     is not aligned, and the lip model moves the lips."""
-    from swapengine.voice import PiperVoice
+    from swapengine.voice.tts import PiperVoice
 
     take = PiperVoice().synthesise(said)
     wav = dialogue.write_wav(tmp_path / "take.wav", take.samples[:, None], take.sr)

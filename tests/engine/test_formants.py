@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from swapengine import formants, voice
+from swapengine.voice import formants
+from swapengine.voice import tts as voice
 from tests.engine.vowels import vowel
 
 SR = 22050

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy import signal
 
-from swapengine import intonation, speech
+from swapengine.voice import intonation, speech
 from tests.engine.vowels import vowel
 
 SR = 22050

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from swapengine import jaw
-from swapengine.context import EngineContext
-from swapengine.mouth import LIPS
+from swapengine.lips import jaw
+from swapengine.lips.mouth import LIPS
+from swapengine.pipeline.context import EngineContext
 
 
 @pytest.fixture(scope="module")

@@ -11,10 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from swapengine import audiofeat, lipsync, media, mouth
-from swapengine.analysis import TemplateAnalysis, analyse_template
-from swapengine.context import EngineContext
+from swapengine import media
 from swapengine.errors import BadInput
+from swapengine.faces.analysis import TemplateAnalysis, analyse_template
+from swapengine.lips import lipsync, mouth
+from swapengine.pipeline.context import EngineContext
+from swapengine.voice import audiofeat
 
 SLOT = (40, 70)
 
@@ -161,7 +163,7 @@ def test_slot_changes_only_the_mouth(trained: tuple[lipsync.MouthModel, list], a
 
 def test_real_footage_beats_mean_shape(shared_media: Path, tmp_path: Path) -> None:
     """Self-dub: trained on the first 80% of a real talking head, predicting the last 20% from its audio."""
-    from swapengine.lipsync_eval import self_dub
+    from evals.lipsync_eval import self_dub
 
     with EngineContext(tmp_path) as ctx:
         row = self_dub(shared_media / "templates" / "t03_retalk_face1.mp4", tmp_path, ctx)

@@ -14,6 +14,7 @@ import pytest
 
 from swapengine import media
 from swapengine.errors import BadInput, FFmpegError
+from swapengine.media.info import exact_rate
 
 
 def ff(*args: str) -> None:
@@ -74,38 +75,10 @@ def top_level_atoms(path: Path) -> list[str]:
     return atoms
 
 
-def test_decode_argv_is_exact() -> None:
-    info = media.VideoInfo(720, 1280, 29.97, "30000/1001", 300, 10.01, True, 90, 1280, 721)
-    assert media.decode_argv(Path("/in/clip.mov"), info) == [
-        media.ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error",
-        "-i", "/in/clip.mov", "-map", "0:v:0", "-an", "-sn", "-dn",
-        "-vf", "fps=30000/1001,crop=720:1280:0:0", "-fps_mode", "cfr",
-        "-f", "rawvideo", "-pix_fmt", "bgr24", "pipe:1",
-    ]
-
-
-def test_encode_argv_is_exact() -> None:
-    info = media.VideoInfo(528, 432, 25.0, "25", 100, 4.0, True, 0, 528, 432)
-    tags = {"comment": "AI-generated", "k": "v"}
-    argv = media.encode_argv(Path("/out/r.mp4"), info, Path("/in/t.mp4"), tags)
-    assert argv == [
-        media.ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
-        "-f", "rawvideo", "-pix_fmt", "bgr24", "-s", "528x432", "-framerate", "25", "-i", "pipe:0",
-        "-i", "/in/t.mp4", "-map", "0:v:0", "-map", "1:a:0?",
-        "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p", "-r", "25",
-        "-c:a", "aac", "-b:a", "128k", "-t", "4.000000",
-        "-map_metadata", "-1", "-movflags", "+faststart+use_metadata_tags",
-        "-metadata", "comment=AI-generated", "-metadata", "k=v",
-        "-f", "mp4", "/out/r.mp4",
-    ]
-    silent = media.encode_argv("/out/r.mp4", info, None, None)
-    assert "-i" in silent and silent.count("-i") == 1 and "1:a:0?" not in silent and "-c:a" not in silent
-
-
 @pytest.mark.parametrize("fps,text", [(29.97, "30000/1001"), (23.98, "24000/1001"), (59.94, "60000/1001"),
                                       (25.0, "25"), (30.0, "30"), (12.5, "25/2")])
 def test_exact_rate(fps: float, text: str) -> None:
-    assert media.exact_rate(fps) == text
+    assert exact_rate(fps) == text
 
 
 def test_probe_plain_clip(carphone_clip: Path) -> None:

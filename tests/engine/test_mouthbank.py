@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from swapengine import mouth, mouthbank, slotmouth
-from swapengine.analysis import TemplateAnalysis, analyse_template
-from swapengine.context import EngineContext
 from swapengine.errors import EngineError
+from swapengine.faces.analysis import TemplateAnalysis, analyse_template
+from swapengine.lips import mouth, mouthbank, slotmouth
+from swapengine.pipeline.context import EngineContext
 
 
 @pytest.fixture(scope="module")

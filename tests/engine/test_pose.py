@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from swapengine import pose
-from swapengine.faces import FaceAnalyzer
+from swapengine.faces import pose
+from swapengine.faces.detect import FaceAnalyzer
 
 
 @pytest.fixture(scope="module")

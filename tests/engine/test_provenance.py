@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from swapengine import media
-from swapengine.provenance import CORNERS, Label, LabelStamp, apply_label, read_metadata, render_metadata
+from swapengine.provenance.label import CORNERS, Label, LabelStamp, apply_label, read_metadata, render_metadata
 
 
 @pytest.mark.parametrize("corner", CORNERS)

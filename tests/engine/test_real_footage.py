@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 
 from swapengine import media
-from swapengine.analysis import analyse_template
-from swapengine.context import EngineContext
 from swapengine.errors import BadInput
-from swapengine.faces import FaceAnalyzer, analyse_selfie, load_image
-from swapengine.identity import FaceIdentity
-from swapengine.swap import FaceSwapper
+from swapengine.faces.analysis import analyse_template
+from swapengine.faces.detect import FaceAnalyzer, analyse_selfie, load_image
+from swapengine.faces.identity import FaceIdentity
+from swapengine.pipeline.context import EngineContext
+from swapengine.swap.swapper import FaceSwapper
 
 SELFIES = [
     "s01_fr_biden2.jpg", "s03_fr_alex_lacamoire.jpg", "s04_fr_rose_leslie.jpg", "s06_df_pichai.jpg",

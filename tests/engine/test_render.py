@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 
 from swapengine import media
-from swapengine.analysis import TemplateAnalysis, analyse_template
-from swapengine.context import EngineContext
 from swapengine.errors import BadInput, Cancelled, FFmpegError
-from swapengine.provenance import Label, LabelStamp, read_metadata
-from swapengine.render import RenderRequest, poster_index, render
+from swapengine.faces.analysis import TemplateAnalysis, analyse_template
+from swapengine.pipeline.context import EngineContext
+from swapengine.pipeline.render import RenderRequest, poster_index, render
+from swapengine.provenance.label import Label, LabelStamp, read_metadata
 
 
 @pytest.fixture(scope="module")

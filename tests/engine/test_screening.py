@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from swapengine.errors import BadInput
-from swapengine.screening import MAX_LETTERS, screen_name
+from swapengine.voice.screening import MAX_LETTERS, screen_name
 
 SENSITIVE = ["Narendra Modi", "Coca Cola", "Pepsi", "Allah"]
 

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from swapengine.errors import BadInput
-from swapengine.faces import N_LANDMARKS, FaceAnalyzer, analyse_selfie, load_image
+from swapengine.faces.detect import N_LANDMARKS, FaceAnalyzer, analyse_selfie, load_image
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from swapengine import smoothing
-from swapengine.metrics import MOUTH, lip_opening
+from evals.metrics import MOUTH, lip_opening
+from swapengine.faces import smoothing
 
 FPS = 25.0
 

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from scipy import signal
 
-from swapengine import speech
+from swapengine import media
 from swapengine.errors import BadInput
-from swapengine.media import ffmpeg_exe
+from swapengine.voice import speech
 
 SR = 16000
 # Median F0 of each clip as the media catalogue measured it (librosa pYIN), see MANIFEST.md.
@@ -105,7 +105,7 @@ def test_noise_has_no_pitch() -> None:
 
 
 def test_extract_audio(talking_clip: Path, carphone_clip: Path, tmp_path: Path) -> None:
-    out = speech.extract_audio(talking_clip, tmp_path / "a.wav", sr=22050)
+    out = media.extract_audio(talking_clip, tmp_path / "a.wav", sr=22050)
     with wave.open(str(out), "rb") as wav:
         assert (wav.getnchannels(), wav.getframerate(), wav.getsampwidth()) == (1, 22050, 2)
         frames = wav.getnframes()
@@ -113,17 +113,9 @@ def test_extract_audio(talking_clip: Path, carphone_clip: Path, tmp_path: Path) 
     samples = speech.load_audio(out, 22050)
     assert speech.median_pitch(samples, 22050) == pytest.approx(330, rel=0.02)  # the fixture's sine
     with pytest.raises(BadInput) as info:
-        speech.extract_audio(carphone_clip, tmp_path / "b.wav")
+        media.extract_audio(carphone_clip, tmp_path / "b.wav")
     assert info.value.code == "no_audio"
     assert not (tmp_path / "b.wav").exists()
-
-
-def test_extract_audio_argv() -> None:
-    assert speech.extract_audio_argv("in.mp4", "out.wav", 16000) == [
-        ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
-        "-i", "in.mp4", "-map", "0:a:0", "-vn", "-ac", "1", "-ar", "16000",
-        "-c:a", "pcm_s16le", "-f", "wav", "out.wav",
-    ]
 
 
 def test_loudness_of_a_known_level() -> None:

@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 
 from swapengine import media
-from swapengine.faces import FACE_OVAL, FaceAnalyzer, SelfieFace, analyse_selfie, face_quality
-from swapengine.identity import FaceIdentity
-from swapengine.swap import INNER_MOUTH, FaceSwapper, prepare_selfie, weak_reasons
-from swapengine.warp import EYES, facing
+from swapengine.faces.detect import FACE_OVAL, FaceAnalyzer, SelfieFace, analyse_selfie, face_quality
+from swapengine.faces.identity import FaceIdentity
+from swapengine.swap.swapper import INNER_MOUTH, FaceSwapper, prepare_selfie, weak_reasons
+from swapengine.swap.warp import EYES, facing
 
 SAMPLE_EVERY = 12
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from swapengine.faces import Face
-from swapengine.tracks import build_tracks, link, merge, merge_groups
+from swapengine.faces.detect import Face
+from swapengine.faces.tracks import build_tracks, link, merge, merge_groups
 
 
 def face(x: float, y: float, size: float) -> Face:
@@ -122,7 +122,7 @@ def test_landmarks_not_interpolated_across_a_re_entry() -> None:
 
 def test_cut_detector_on_real_frames(carphone_clip: Path) -> None:
     from swapengine import media
-    from swapengine.tracks import CutDetector
+    from swapengine.faces.tracks import CutDetector
 
     info = media.probe(carphone_clip)
     detector = CutDetector()

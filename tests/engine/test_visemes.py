@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from swapengine import dialogue, mouth, visemes
-from swapengine.dialogue import SlotLine
-from swapengine.voice import PiperVoice
+from swapengine.lips import mouth, visemes
+from swapengine.voice import slots as dialogue
+from swapengine.voice.slots import SlotLine
+from swapengine.voice.tts import PiperVoice
 
 FPS = 25.0
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from swapengine import speech, voice
 from swapengine.errors import BadInput, EngineError
-from swapengine.media import ffmpeg_exe
+from swapengine.voice import speech
+from swapengine.voice import tts as voice
 
 LINE = "Hello Priya, welcome to the team!"
 needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None,
@@ -84,15 +84,6 @@ def test_voice_for_text(piper: voice.PiperVoice) -> None:
     assert isinstance(tamil, voice.EspeakVoice) and tamil.language == "ta"
     fallback = voice.voice_for_text("Priya", None)
     assert isinstance(fallback, voice.EspeakVoice) and fallback.language == "en-us"
-
-
-def test_rubberband_argv() -> None:
-    assert voice.rubberband_argv(16000, pitch=1.5) == [
-        ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error",
-        "-f", "f32le", "-ar", "16000", "-ac", "1", "-i", "pipe:0",
-        "-af", "rubberband=pitch=1.500000:tempo=1.000000:formant=preserved:pitchq=quality",
-        "-f", "f32le", "-ar", "16000", "-ac", "1", "pipe:1",
-    ]
 
 
 def test_convert_towards_a_synthetic_voice(line: voice.Speech) -> None:

@@ -12,7 +12,7 @@ import pytest
 
 from swapengine import media
 from swapengine.errors import BadInput
-from swapengine.watermark import (
+from swapengine.provenance.watermark import (
     CODE_BITS,
     Watermarker,
     decode_bits,

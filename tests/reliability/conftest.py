@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from adstudio.ads.models import Template
+from adstudio.catalog.models import Template
 from tests.conftest import run_ffmpeg
 from tests.reliability.procs import NO_RATE_LIMITS, Proc, start_worker
 from tests.web.factories import analysed_template

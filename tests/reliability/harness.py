@@ -8,7 +8,8 @@ from pathlib import Path
 from django.test import Client
 from django.urls import reverse
 
-from adstudio.ads.models import Render, Template
+from adstudio.catalog.models import Template
+from adstudio.renders.models import Render
 
 
 def submit(template: Template, selfie: Path, name: str = "Asha") -> tuple[Render, Client]:

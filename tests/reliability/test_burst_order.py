@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from adstudio.ads.models import Render
+from adstudio.renders.models import Render
 from tests.reliability.harness import assert_one_complete_output, submit, wait_until_final
 
 pytestmark = [pytest.mark.services, pytest.mark.reliability, pytest.mark.django_db(transaction=True)]

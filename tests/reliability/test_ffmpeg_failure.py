@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from adstudio.ads.jobs import SORRY
-from adstudio.ads.models import Render
+from adstudio.renders.jobs import SORRY
+from adstudio.renders.models import Render
 from tests.conftest import ffmpeg
 from tests.reliability.harness import assert_nothing_half_written, submit, wait_until_final
 

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from adstudio.ads.jobs import SORRY
-from adstudio.ads.models import Render
+from adstudio.renders.jobs import SORRY
+from adstudio.renders.models import Render
 from tests.reliability.harness import assert_nothing_half_written, submit, wait_until_final
 
 pytestmark = [pytest.mark.services, pytest.mark.reliability, pytest.mark.django_db(transaction=True)]

@@ -14,8 +14,8 @@ import pytest
 import redis
 from django.utils import timezone
 
-from adstudio.ads.models import Render
-from adstudio.ads.recovery import MARKER_KEY
+from adstudio.renders.models import Render
+from adstudio.renders.recovery import MARKER_KEY
 from tests.reliability.harness import assert_one_complete_output, submit, wait_until_final
 
 pytestmark = [pytest.mark.services, pytest.mark.reliability, pytest.mark.django_db(transaction=True)]

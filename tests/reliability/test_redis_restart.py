@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from adstudio.ads.models import Render, Template
+from adstudio.catalog.models import Template
+from adstudio.renders.models import Render
 from tests.reliability.fan import Fan, Watch, watch
 from tests.reliability.harness import assert_one_complete_output, files_under, wait_until_final
 from tests.reliability.procs import Proc, free_port, start_worker

@@ -15,7 +15,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from adstudio.ads.models import Render, Template
+from adstudio.catalog.models import Template
+from adstudio.renders.models import Render
 from tests.conftest import run_ffmpeg
 from tests.reliability.harness import assert_one_complete_output, files_under, submit, wait_until_final
 from tests.web.factories import analysed_template

@@ -11,8 +11,8 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from adstudio.ads.models import Render
-from adstudio.ads.privacy import CONSENT_VERSION, client_ip, hash_ip
+from adstudio.renders.models import Render
+from adstudio.trust.privacy import CONSENT_VERSION, client_ip, hash_ip
 from tests.security.conftest import image_bytes
 from tests.web.factories import make_template
 

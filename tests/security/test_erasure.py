@@ -19,8 +19,9 @@ from django.core import serializers
 from django.test import Client
 from django.urls import reverse
 
-from adstudio.ads import jobs
-from adstudio.ads.models import Render, Template
+from adstudio.catalog.models import Template
+from adstudio.renders import jobs
+from adstudio.renders.models import Render
 from tests.security.conftest import image_bytes, random_ip
 from tests.web.factories import analysed_template
 

@@ -12,8 +12,8 @@ from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.utils import timezone
 
-from adstudio.ads.models import Render
-from adstudio.ads.tasks import expire_renders
+from adstudio.renders.models import Render
+from adstudio.renders.tasks import expire_renders
 from tests.web.factories import make_render, make_template
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,8 @@ from django.core.management.base import CommandError
 from django.test import Client
 from django.urls import reverse
 
-from adstudio.ads.models import Render, Template
+from adstudio.catalog.models import Template
+from adstudio.renders.models import Render
 from tests.security import hostile
 from tests.security.conftest import image_bytes, random_ip
 from tests.web.factories import analysed_template, make_template
@@ -169,14 +170,14 @@ def test_hostile_template_clips_are_refused(admin_client, template: Template, ca
     build, message = ADMIN_CLIPS[case]
     data = {"title": "Evil", "slug": "", "label_corner": "bottom-right", "fan_track": "", "_save": "Save",
             "clip": SimpleUploadedFile("../../evil.mp4", build(), content_type="video/mp4")}
-    response = admin_client.post(reverse("admin:ads_template_add"), data)
+    response = admin_client.post(reverse("admin:catalog_template_add"), data)
     assert response.status_code == 200 and message in response.content.decode()
     assert not Template.objects.filter(title="Evil").exists()
     assert_healthy(template)
 
 
 def test_admin_poster_that_is_a_web_page_is_refused(admin_client, template: Template) -> None:
-    url = reverse("admin:ads_template_change", args=[template.pk])
+    url = reverse("admin:catalog_template_change", args=[template.pk])
     data = {"title": template.title, "slug": template.slug, "label_corner": "bottom-right", "fan_track": "0",
             "published": "on", "poster": SimpleUploadedFile("p.jpg", b"<html><script>x()</script></html>")}
     response = admin_client.post(url, data)
@@ -187,7 +188,7 @@ def test_admin_poster_that_is_a_web_page_is_refused(admin_client, template: Temp
 def test_admin_oversized_title_is_refused(admin_client, template: Template, carphone_clip: Path) -> None:
     data = {"title": "T" * 10_000, "slug": "", "label_corner": "bottom-right", "fan_track": "", "_save": "Save",
             "clip": SimpleUploadedFile("c.mp4", carphone_clip.read_bytes(), content_type="video/mp4")}
-    response = admin_client.post(reverse("admin:ads_template_add"), data)
+    response = admin_client.post(reverse("admin:catalog_template_add"), data)
     assert response.status_code == 200 and "at most 120 characters" in response.content.decode()
     assert_healthy(template)
 
@@ -197,7 +198,7 @@ def test_admin_clip_name_is_never_used(admin_client, template: Template, carphon
     data = {"title": "Sneaky", "slug": "", "label_corner": "bottom-right", "fan_track": "", "_save": "Save",
             "clip": SimpleUploadedFile("../../../etc/x\u202e4pm.sh", carphone_clip.read_bytes())}
     with django_capture_on_commit_callbacks(execute=False):
-        assert admin_client.post(reverse("admin:ads_template_add"), data).status_code == 302
+        assert admin_client.post(reverse("admin:catalog_template_add"), data).status_code == 302
     clip = Path(Template.objects.get(title="Sneaky").clip.path)
     assert clip.parent == media / "templates" and clip.suffix == ".mp4" and len(clip.stem) == 16
     assert_healthy(template)

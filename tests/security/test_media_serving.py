@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from adstudio.ads.models import Render
+from adstudio.renders.models import Render
 from tests.security.conftest import image_bytes, random_ip
 from tests.web.factories import make_done_render, make_render, make_template
 

@@ -11,9 +11,11 @@ from django.test import Client
 from django.urls import reverse
 from PIL import ExifTags, Image
 
-from adstudio.ads import jobs
-from adstudio.ads.management.commands.add_template import add_template
-from adstudio.ads.models import Render, Template
+from adstudio.catalog import jobs as catalog_jobs
+from adstudio.catalog.management.commands.add_template import add_template
+from adstudio.catalog.models import Template
+from adstudio.renders import jobs
+from adstudio.renders.models import Render
 from tests.security.conftest import random_ip
 from tests.web.factories import make_template
 
@@ -70,7 +72,7 @@ def test_selfie_is_stored_without_exif_and_upright(media: Path, fmt: str) -> Non
 
 def test_admin_poster_is_stored_without_exif(admin_client, media: Path) -> None:
     template = make_template()
-    url = reverse("admin:ads_template_change", args=[template.pk])
+    url = reverse("admin:catalog_template_change", args=[template.pk])
     poster = SimpleUploadedFile("p.jpg", with_gps(Image.new("RGB", (60, 40), (1, 2, 3))))
     data = {"title": template.title, "slug": template.slug, "label_corner": "bottom-right", "fan_track": "0",
             "published": "on", "poster": poster}
@@ -83,7 +85,7 @@ def test_admin_poster_is_stored_without_exif(admin_client, media: Path) -> None:
 def test_engine_posters_carry_no_exif(media: Path, settings, talking_clip: Path, astronaut_jpg: Path) -> None:
     settings.RENDER_WORK_DIR = media / "work"
     template: Template = add_template(talking_clip, "Car phone")
-    jobs.run_analysis(template)
+    catalog_jobs.run_analysis(template)
     template.published = True
     template.save()
     with Image.open(astronaut_jpg) as picture:

@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from adstudio.ads.models import Render
+from adstudio.renders.models import Render
 from tests.security.conftest import image_bytes, random_ip
 from tests.web.factories import make_template
 

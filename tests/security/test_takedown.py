@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from adstudio.ads.models import Render
+from adstudio.renders.models import Render
 from tests.security.conftest import random_ip
 from tests.web.factories import make_done_render, make_render, make_template
 
@@ -34,7 +34,7 @@ def test_take_down_hides_at_once_and_deletes_files(admin_client, media: Path) ->
     files = [Path(render.video.path), Path(render.poster.path)]
 
     response = admin_client.post(
-        reverse("admin:ads_render_changelist"),
+        reverse("admin:renders_render_changelist"),
         {"action": "take_down", "_selected_action": [render.pk]},
         follow=True,
     )
@@ -49,7 +49,7 @@ def test_take_down_hides_at_once_and_deletes_files(admin_client, media: Path) ->
 
 def test_take_down_is_staff_only(client, media: Path) -> None:
     render = finished_render(session="x" * 32)
-    response = client.post(reverse("admin:ads_render_changelist"), {"action": "take_down",
+    response = client.post(reverse("admin:renders_render_changelist"), {"action": "take_down",
                                                                      "_selected_action": [render.pk]})
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
     render.refresh_from_db()

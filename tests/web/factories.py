@@ -6,7 +6,8 @@ from pathlib import Path
 
 from django.core.files.base import ContentFile
 
-from adstudio.ads.models import Render, Template
+from adstudio.catalog.models import Template
+from adstudio.renders.models import Render
 
 
 def make_template(title: str = "Diwali wishes", published: bool = True) -> Template:
@@ -43,8 +44,8 @@ def make_done_render(template: Template, video: bytes, poster: bytes, session: s
 
 def analysed_template(clip: Path, title: str) -> Template:
     """A published template analysed now by the real engine, in this process (no worker needed)."""
-    from adstudio.ads import jobs
-    from adstudio.ads.management.commands.add_template import add_template
+    from adstudio.catalog import jobs
+    from adstudio.catalog.management.commands.add_template import add_template
 
     template = add_template(clip, title)
     jobs.run_analysis(template)

@@ -9,7 +9,8 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from adstudio.ads.models import Render, Template
+from adstudio.catalog.models import Template
+from adstudio.renders.models import Render
 from tests.web.factories import make_render, make_template
 
 pytestmark = pytest.mark.django_db
@@ -52,14 +53,14 @@ def change_data(template: Template, **overrides: object) -> dict[str, object]:
 
 def test_template_changelist(admin_client, analysed: Template) -> None:
     make_render(analysed)
-    html = admin_client.get(reverse("admin:ads_template_changelist")).content.decode()
+    html = admin_client.get(reverse("admin:catalog_template_changelist")).content.decode()
     assert "Cricket cheer" in html and "ready" in html
     assert 'class="field-renders_count">1<' in html
 
 
 def test_change_form_shows_faces_and_analysis(admin_client, analysed: Template) -> None:
     Template.objects.filter(pk=analysed.pk).update(analysis_message="2 face track(s) found")
-    html = admin_client.get(reverse("admin:ads_template_change", args=[analysed.pk])).content.decode()
+    html = admin_client.get(reverse("admin:catalog_template_change", args=[analysed.pk])).content.decode()
     assert f'src="/t/{analysed.slug}/tracks/0.jpg" alt="Face track 0"' in html
     assert f'src="/t/{analysed.slug}/tracks/3.jpg"' in html
     assert "Track 0 (the fan&#x27;s face): frames 0-10 0.0-0.4 s" in html
@@ -85,7 +86,7 @@ def test_track_thumbnail_cannot_leave_the_cache(admin_client, analysed: Template
 
 
 def test_choosing_the_fan_track(admin_client, analysed: Template) -> None:
-    url = reverse("admin:ads_template_change", args=[analysed.pk])
+    url = reverse("admin:catalog_template_change", args=[analysed.pk])
     assert admin_client.post(url, change_data(analysed, fan_track=3)).status_code == 302
     analysed.refresh_from_db()
     assert analysed.fan_track == 3
@@ -97,7 +98,7 @@ def test_saving_without_a_new_clip_does_not_reanalyse(
     admin_client, analysed, django_capture_on_commit_callbacks
 ) -> None:
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        admin_client.post(reverse("admin:ads_template_change", args=[analysed.pk]), change_data(analysed))
+        admin_client.post(reverse("admin:catalog_template_change", args=[analysed.pk]), change_data(analysed))
     assert callbacks == []
     analysed.refresh_from_db()
     assert analysed.analysis_status == "ready"
@@ -109,7 +110,7 @@ def test_new_clip_is_checked_and_analysed(
     clip = SimpleUploadedFile("call.mp4", carphone_clip.read_bytes(), content_type="video/mp4")
     data = {"title": "Car phone", "slug": "", "label_corner": "bottom-right", "fan_track": "", "clip": clip}
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        response = admin_client.post(reverse("admin:ads_template_add"), data)
+        response = admin_client.post(reverse("admin:catalog_template_add"), data)
     assert response.status_code == 302, response.content.decode()[-2000:]
     template = Template.objects.get(title="Car phone")
     assert template.analysis_status == "pending" and template.slug == "car-phone"
@@ -127,7 +128,7 @@ def test_new_clip_is_checked_and_analysed(
 def test_bad_clips_are_refused(admin_client, payload: bytes, message: str) -> None:
     data = {"title": "Bad", "slug": "", "label_corner": "bottom-right", "fan_track": "", "_save": "Save",
             "clip": SimpleUploadedFile("clip.mp4", payload, content_type="video/mp4")}
-    response = admin_client.post(reverse("admin:ads_template_add"), data)
+    response = admin_client.post(reverse("admin:catalog_template_add"), data)
     assert response.status_code == 200
     assert message in response.content.decode()
     assert not Template.objects.filter(title="Bad").exists()
@@ -137,7 +138,7 @@ def test_oversize_clip_is_refused(admin_client, settings) -> None:
     settings.TEMPLATE_MAX_BYTES = 100
     data = {"title": "Big", "slug": "", "label_corner": "bottom-right", "fan_track": "", "_save": "Save",
             "clip": SimpleUploadedFile("clip.mp4", b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 200)}
-    response = admin_client.post(reverse("admin:ads_template_add"), data)
+    response = admin_client.post(reverse("admin:catalog_template_add"), data)
     assert "the limit is 100 bytes" in response.content.decode()
 
 
@@ -146,7 +147,7 @@ def test_publish_action_publishes_only_analysed_templates(admin_client, analysed
     pending = make_template("Pending", published=False)
     Template.objects.filter(pk=pending.pk).update(analysis_status="pending")
     response = admin_client.post(
-        reverse("admin:ads_template_changelist"),
+        reverse("admin:catalog_template_changelist"),
         {"action": "publish", "_selected_action": [analysed.pk, pending.pk]},
         follow=True,
     )
@@ -157,7 +158,7 @@ def test_publish_action_publishes_only_analysed_templates(admin_client, analysed
 
 
 def test_unpublish_and_reanalyse_actions(admin_client, analysed, django_capture_on_commit_callbacks) -> None:
-    url = reverse("admin:ads_template_changelist")
+    url = reverse("admin:catalog_template_changelist")
     admin_client.post(url, {"action": "unpublish", "_selected_action": [analysed.pk]})
     assert not Template.objects.get(pk=analysed.pk).published
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
@@ -169,12 +170,12 @@ def test_unpublish_and_reanalyse_actions(admin_client, analysed, django_capture_
 def test_render_admin_list_and_requeue(admin_client, analysed, django_capture_on_commit_callbacks) -> None:
     queued = make_render(analysed)
     failed = make_render(analysed, state="failed")
-    html = admin_client.get(reverse("admin:ads_render_changelist")).content.decode()
+    html = admin_client.get(reverse("admin:renders_render_changelist")).content.decode()
     assert "Asha" in html and "0%" in html
-    assert admin_client.get(reverse("admin:ads_render_change", args=[queued.pk])).status_code == 200
+    assert admin_client.get(reverse("admin:renders_render_change", args=[queued.pk])).status_code == 200
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         admin_client.post(
-            reverse("admin:ads_render_changelist"),
+            reverse("admin:renders_render_changelist"),
             {"action": "requeue", "_selected_action": [queued.pk, failed.pk]},
         )
     assert len(callbacks) == 1
@@ -184,14 +185,14 @@ def test_render_admin_delete_removes_files(admin_client, analysed: Template) -> 
     render = make_render(analysed)
     selfie = Path(render.selfie.path)
     admin_client.post(
-        reverse("admin:ads_render_changelist"),
+        reverse("admin:renders_render_changelist"),
         {"action": "delete_selected", "_selected_action": [render.pk], "post": "yes"},
     )
     assert not Render.objects.filter(pk=render.pk).exists()
     assert not selfie.exists()
 
 
-@pytest.mark.parametrize("url_name", ["admin:ads_template_changelist", "admin:ads_render_changelist"])
+@pytest.mark.parametrize("url_name", ["admin:catalog_template_changelist", "admin:renders_render_changelist"])
 def test_non_staff_are_sent_to_login(client, url_name: str) -> None:
     url = reverse(url_name)
     response = client.get(url)

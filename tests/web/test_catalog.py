@@ -8,7 +8,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.urls import reverse
 
-from adstudio.ads.models import Template
+from adstudio.catalog.models import Template
 from tests.web.factories import make_template
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.contrib.sessions.backends.db import SessionStore
 
-from adstudio.ads.models import Render
+from adstudio.renders.models import Render
 from adstudio.routing import build_application
 from tests.web.factories import make_render, make_template
 

@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from swapengine import dialogue, speech
+from swapengine.voice import slots as dialogue
+from swapengine.voice import speech
 from tests.web.cli import cli_environment, error_lines, run
 
 pytestmark = pytest.mark.slow
@@ -64,7 +65,7 @@ def test_dialogue_only_ad_needs_no_selfie(cli_env, shop_slug, speech_clip, tmp_p
 
 
 def test_slot_audio_replaces_the_voice(cli_env, shop_slug, speech_clip, tmp_path) -> None:
-    from swapengine.voice import PiperVoice
+    from swapengine.voice.tts import PiperVoice
 
     take = PiperVoice().synthesise("Order from Sharma Sweets")
     recording = dialogue.write_wav(tmp_path / "take.wav", take.samples[:, None], take.sr)
@@ -84,7 +85,7 @@ def test_refusals_exit_2_with_one_line(cli_env, shop_slug, name_slug, astronaut_
     if case == "profane":
         args = ["render", name_slug, "--selfie", str(astronaut_jpg), "--name", "f u c k", "--out", str(out)]
     elif case == "sensitive":
-        run(cli_env, "shell", "-c", "from adstudio.ads.models import SensitiveTerm as S; "
+        run(cli_env, "shell", "-c", "from adstudio.trust.models import SensitiveTerm as S; "
             "S.objects.get_or_create(term='Swiggy')", check=True)
         args[3] = "shop=Swiggy Store"
     elif case == "missing_field":

@@ -9,7 +9,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
-from adstudio.ads.models import ContextTable, DialogueSlot, Render, SensitiveTerm
+from adstudio.catalog.models import ContextTable, DialogueSlot
+from adstudio.renders import services
+from adstudio.renders.models import Render
+from adstudio.trust.models import SensitiveTerm
 from tests.web.factories import make_template
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +27,7 @@ def media(settings, tmp_path):
 @pytest.fixture(autouse=True)
 def no_worker(monkeypatch):
     """The render task is not under test here: keep the queued row as the form left it."""
-    monkeypatch.setattr(Render, "enqueue", lambda self: None)
+    monkeypatch.setattr(services, "enqueue_render", lambda render: None)
 
 
 def selfie() -> SimpleUploadedFile:

@@ -6,7 +6,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 
-from adstudio.ads.models import ContextTable, DialogueSlot, PhraseRecording, SensitiveTerm
+from adstudio.catalog.models import ContextTable, DialogueSlot, PhraseRecording
+from adstudio.trust.models import SensitiveTerm
 from tests.web.factories import make_template
 
 pytestmark = pytest.mark.django_db

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 from django.core.files.base import ContentFile
 
-from adstudio.ads.models import DialogueSlot, PhraseRecording, Render
-from adstudio.ads.speaking import dialogue_request
+from adstudio.catalog.models import DialogueSlot, PhraseRecording
+from adstudio.renders.dialogue import dialogue_request
+from adstudio.renders.models import Render
 from swapengine.errors import BadInput
 from tests.web.factories import make_template
 

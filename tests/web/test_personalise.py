@@ -12,7 +12,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
-from adstudio.ads.models import Render, Template
+from adstudio.catalog.models import Template
+from adstudio.renders.models import Render
 from tests.web.factories import make_render, make_template
 
 pytestmark = pytest.mark.django_db

@@ -10,8 +10,8 @@ from asgiref.sync import async_to_sync
 from django.http import Http404
 from django.test import AsyncRequestFactory, RequestFactory
 
-from adstudio.ads import ranged
-from adstudio.ads.ranged import RangeNotSatisfiable, parse_range, ranged_file_response
+from adstudio import ranged
+from adstudio.ranged import RangeNotSatisfiable, parse_range, ranged_file_response
 
 DATA = bytes(range(256)) * 4096  # 1 MiB: several chunks
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from adstudio.ads.models import Render
+from adstudio.renders.models import Render
 from tests.web.factories import make_render, make_template
 
 pytestmark = pytest.mark.django_db

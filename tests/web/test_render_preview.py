@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from adstudio.ads.models import Render
+from adstudio.renders.models import Render
 from tests.web.factories import make_render, make_template
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from adstudio.ads.models import Render
+from adstudio.renders.models import Render
 from tests.web.factories import make_render, make_template
 
 pytestmark = pytest.mark.django_db
@@ -40,7 +40,7 @@ def test_strangers_are_sent_to_the_login(client) -> None:
 
 def test_change_page_links_to_the_studio(admin_client) -> None:
     template = make_template()
-    page = admin_client.get(reverse("admin:ads_template_change", args=[template.pk]))
+    page = admin_client.get(reverse("admin:catalog_template_change", args=[template.pk]))
     assert reverse("ads:studio", args=[template.slug]) in page.content.decode()
 
 
@@ -71,7 +71,7 @@ def test_stats_count_outcomes_failure_reasons_and_views() -> None:
     make_render(template, state=Render.State.RUNNING)
     make_render(other, state=Render.State.FAILED, error_code="internal", views=9)
 
-    stats = template.stats()
+    stats = Render.objects.filter(template=template).stats()
     assert stats["renders"] == 6
     assert stats["by_state"] == {"done": 2, "failed": 3, "running": 1}
     assert stats["active"] == 1
@@ -80,7 +80,7 @@ def test_stats_count_outcomes_failure_reasons_and_views() -> None:
 
 
 def test_test_render_is_a_normal_render_owned_by_the_admin(admin_client, django_capture_on_commit_callbacks) -> None:
-    from adstudio.ads import samples
+    from adstudio.studio import samples
 
     template = make_template()
     page = admin_client.get(reverse("ads:studio", args=[template.slug])).content.decode()
@@ -113,5 +113,5 @@ def test_latest_renders_say_how_their_lines_were_made(admin_client) -> None:
     assert render.notes == [note]
     page = admin_client.get(reverse("ads:studio", args=[template.slug])).content.decode()
     assert "said by espeak-ng (hi); lips following the line&#x27;s loudness" in page
-    change = admin_client.get(reverse("admin:ads_render_change", args=[render.pk])).content.decode()
+    change = admin_client.get(reverse("admin:renders_render_change", args=[render.pk])).content.decode()
     assert "espeak-ng (hi)" in change

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from adstudio.ads.models import Template
+from adstudio.catalog.models import Template
 from tests.web.factories import make_template
 
 pytestmark = pytest.mark.django_db

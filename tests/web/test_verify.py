@@ -20,9 +20,13 @@ from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from adstudio.ads import jobs, provenance
-from adstudio.ads.management.commands.add_template import add_template
-from adstudio.ads.models import Render, Template
+from adstudio.catalog import jobs as catalog_jobs
+from adstudio.catalog.management.commands.add_template import add_template
+from adstudio.catalog.models import Template
+from adstudio.renders import jobs
+from adstudio.renders.models import Render
+from adstudio.sharing import verification
+from adstudio.trust import provenance
 from tests.conftest import run_ffmpeg
 
 pytestmark = pytest.mark.slow
@@ -106,7 +110,7 @@ def made(
     paths = {"MEDIA_ROOT": media, "ENGINE_CACHE_DIR": media / "analysis", "RENDER_WORK_DIR": media / "work"}
     with django_db_blocker.unblock(), override_settings(**paths, **c2pa):
         template = add_template(talking_clip, "Verify me")
-        jobs.run_analysis(template)
+        catalog_jobs.run_analysis(template)
         assert template.is_ready, template.analysis_error
         render = Render(template=template, owner_session="t" * 32, name="Asha", consent_at=timezone.now())
         with astronaut_jpg.open("rb") as fh:
@@ -131,7 +135,7 @@ def made(
 @pytest.mark.django_db
 @pytest.mark.parametrize("copy", ["crf30", "trim3s"])
 def test_a_shared_copy_is_traced_to_its_render(made: Made, copy: str) -> None:
-    result = provenance.verify_file(getattr(made, copy))
+    result = verification.verify_file(getattr(made, copy))
     assert result.found and result.render is not None, result.detection
     assert result.render.pk == made.render_pk and str(result.render.public_id) == made.public_id
     assert result.render.template.slug == made.slug
@@ -141,7 +145,7 @@ def test_a_shared_copy_is_traced_to_its_render(made: Made, copy: str) -> None:
 
 @pytest.mark.django_db
 def test_the_template_itself_is_not_claimed(made: Made) -> None:
-    result = provenance.verify_file(made.template_clip)
+    result = verification.verify_file(made.template_clip)
     assert not result.found and result.render is None and result.render_pk is None
     assert result.verdict() == "No AdStudio watermark was found in this clip."
 
@@ -149,14 +153,14 @@ def test_the_template_itself_is_not_claimed(made: Made) -> None:
 @pytest.mark.django_db
 def test_a_deleted_render_is_still_recognised(made: Made) -> None:
     Render.objects.filter(pk=made.render_pk).delete()  # rolled back after the test
-    result = provenance.verify_file(made.crf30)
+    result = verification.verify_file(made.crf30)
     assert result.found and result.deleted and result.render_pk == made.render_pk
     assert result.verdict() == f"Made here (render #{made.render_pk}), since deleted."
 
 
 @pytest.mark.django_db
 def test_tags_are_hints_and_the_manifest_is_read_back(made: Made) -> None:
-    result = provenance.verify_file(made.video)
+    result = verification.verify_file(made.video)
     assert result.hints.get("adstudio_render") == made.public_id
     if not made.signed:
         pytest.skip("c2pa-python is not installed: no manifest to read")
@@ -224,5 +228,5 @@ def test_c2pa_off_is_said_and_shown_in_admin(settings, admin_client: Client) -> 
     settings.C2PA_SIGNING_KEY = settings.C2PA_CERTIFICATE = ""
     status = provenance.c2pa_status()
     assert not status.on and status.reason == "C2PA is off (no signing key configured)"
-    page = admin_client.get(reverse("admin:ads_render_changelist"))
+    page = admin_client.get(reverse("admin:renders_render_changelist"))
     assert page.status_code == 200 and b"C2PA is off (no signing key configured)" in page.content

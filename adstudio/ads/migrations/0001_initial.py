@@ -6,7 +6,7 @@ import django.db.models.deletion
 import django.utils.timezone
 from django.db import migrations, models
 
-import adstudio.ads.models
+import adstudio.renders.models  # new_share_token moved there with Render (ads.0005)
 
 
 class Migration(migrations.Migration):
@@ -48,7 +48,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('share_token', models.CharField(default=adstudio.ads.models.new_share_token, editable=False, max_length=64, unique=True)),
+                ('share_token', models.CharField(default=adstudio.renders.models.new_share_token, editable=False, max_length=64, unique=True)),
                 ('owner_session', models.CharField(blank=True, db_index=True, max_length=64)),
                 ('name', models.CharField(blank=True, max_length=80)),
                 ('selfie', models.FileField(blank=True, upload_to='selfies/')),

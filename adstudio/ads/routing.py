@@ -1,5 +1,0 @@
-from django.urls import path
-
-from adstudio.ads.consumers import RenderConsumer
-
-websocket_urlpatterns = [path("ws/renders/<uuid:public_id>/", RenderConsumer.as_asgi())]

@@ -1,0 +1,16 @@
+"""Starting the catalog's work: the analysis task is enqueued only once the caller's transaction commits
+(models never import tasks; they only record state)."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from adstudio.catalog.models import Template
+from adstudio.catalog.tasks import analyse_template
+
+
+def request_analysis(template: Template) -> None:
+    """Mark the template for (re-)analysis and enqueue it once the current transaction commits."""
+    template.mark_pending()
+    pk = template.pk
+    transaction.on_commit(lambda: analyse_template.delay(pk))

@@ -1,0 +1,217 @@
+"""Uploads are judged by their content, never their name: what the first bytes say a file really is, a full
+decode within byte and pixel limits, hidden payloads, metadata. Selfies are then stored as a fresh encode of
+their pixels only. The fan's form, the admin's forms and /verify all use these checks.
+"""
+
+from __future__ import annotations
+
+import io
+import secrets
+import tempfile
+import warnings
+import zipfile
+from pathlib import Path
+from typing import IO, Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
+from django.template.defaultfilters import filesizeformat
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+# ISO-BMFF brands: HEIF/AVIF stills, and the usual video brands, so each gets its own clear message.
+_HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs", b"mif1", b"msf1", b"avif"}
+# Matroska/WebM, FLV, MPEG-PS and MPEG-1/2 video; AVI is RIFF with an "AVI " form type.
+_VIDEO_MAGIC = (b"\x1a\x45\xdf\xa3", b"FLV\x01", b"\x00\x00\x01\xba", b"\x00\x00\x01\xb3")
+
+
+def sniff(head: bytes) -> None:
+    """Refuse, with a message a fan can act on, files whose first bytes say they are not a photo."""
+    if len(head) >= 12 and head[4:8] == b"ftyp":
+        if head[8:12] in _HEIF_BRANDS:
+            raise ValidationError(
+                "HEIC/HEIF photos (the iPhone's default) are not supported yet. Please choose a JPEG: on an "
+                "iPhone, Settings > Camera > Formats > Most Compatible, or take a screenshot of the photo.",
+                code="heic",
+            )
+        raise ValidationError("This is a video. Please choose a photo (JPEG, PNG or WebP).", code="video")
+    if head.startswith(_VIDEO_MAGIC) or (head.startswith(b"RIFF") and head[8:12] == b"AVI "):
+        raise ValidationError("This is a video or animation. Please choose a photo (JPEG, PNG or WebP).",
+                              code="video")
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if text.startswith((b"<", b"\xff\xfe<", b"\xfe\xff\x00<")):
+        raise ValidationError(
+            "This is a drawing or a web page (SVG/HTML), not a photo. Please choose a JPEG, PNG or WebP picture.",
+            code="markup",
+        )
+
+
+def refuse_hidden_archive(upload: IO[bytes]) -> None:
+    """A picture with a ZIP glued on (a polyglot) decodes fine, so look for the archive's directory too."""
+    upload.seek(0)
+    try:
+        hidden = zipfile.is_zipfile(upload)
+    finally:
+        upload.seek(0)
+    if hidden:
+        raise ValidationError(
+            "This file has another file hidden inside it. Please send the photo alone (a screenshot works).",
+            code="polyglot",
+        )
+
+
+def metadata_bytes(image: Image.Image) -> int:
+    """Bytes of EXIF, XMP, ICC, comments and text chunks: everything beside the pixels."""
+    applist = getattr(image, "applist", None)
+    if applist is not None:  # JPEG: every APPn and COM segment, however many there are
+        return sum(len(data) for _, data in applist)
+    return sum(len(value) for value in image.info.values() if isinstance(value, bytes | str))
+
+
+def too_much_metadata(size: int) -> ValidationError:
+    return ValidationError(
+        f"This photo carries an unusually large amount of hidden data ({size // 1024} KB of metadata). "
+        "Please take a screenshot of it or export it again, then send that.",
+        code="metadata",
+    )
+
+
+def pixels_only(upload: IO[bytes], kind: str, name: str) -> ContentFile:
+    """Re-encode with orientation applied and no metadata at all (no EXIF, GPS, XMP, ICC or comments)."""
+    upload.seek(0)
+    with Image.open(upload, formats=[kind]) as source:
+        image = ImageOps.exif_transpose(source)
+    has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+    if kind == "JPEG" or not has_alpha:
+        image = image.convert("L" if image.mode == "L" else "RGB")
+    else:
+        image = image.convert("RGBA")
+    image.info = {}
+    out = io.BytesIO()
+    options = {"JPEG": {"quality": 95}, "WEBP": {"quality": 95}, "PNG": {}}[kind]
+    image.save(out, kind, **options)
+    upload.seek(0)
+    return ContentFile(out.getvalue(), name=name)
+
+
+IMAGE_EXTENSIONS = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp"}
+NOT_A_PHOTO = "We could not read this file as a photo. Please choose a JPEG, PNG or WebP picture."
+
+
+def _megabytes(size: int) -> str:
+    return str(filesizeformat(size)).replace("\xa0", " ")
+
+
+def check_image(upload: UploadedFile, max_bytes: int, max_pixels: int) -> str:
+    """Decode the whole picture once; returns the extension its real format deserves."""
+    upload.seek(0)
+    sniff(upload.read(64))
+    upload.seek(0)
+    if upload.size is not None and upload.size > max_bytes:
+        raise ValidationError(
+            f"This photo is too big ({_megabytes(upload.size)}). "
+            f"Please use one under {_megabytes(max_bytes)}.",
+            code="too_big",
+        )
+    too_many_pixels = ValidationError(
+        f"This photo has too many pixels. Please use one under {max_pixels // 1_000_000} megapixels "
+        "(a normal phone selfie is fine).",
+        code="too_many_pixels",
+    )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            upload.seek(0)
+            with Image.open(upload, formats=list(IMAGE_EXTENSIONS)) as image:
+                kind = image.format or ""
+                width, height = image.size
+                if width * height > max_pixels:
+                    raise too_many_pixels
+                metadata = metadata_bytes(image)
+                if metadata > settings.IMAGE_METADATA_MAX_BYTES:
+                    raise too_much_metadata(metadata)
+                image.verify()
+            upload.seek(0)
+            with Image.open(upload, formats=[kind]) as image:
+                image.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise too_many_pixels from None
+    except UnidentifiedImageError:
+        raise ValidationError(NOT_A_PHOTO, code="not_image") from None
+    except (OSError, SyntaxError, ValueError, IndexError, EOFError):
+        raise ValidationError(
+            "This photo seems damaged or incomplete (perhaps the upload was cut off). Please choose it again "
+            "or take a new one.",
+            code="corrupt_image",
+        ) from None
+    finally:
+        upload.seek(0)
+    refuse_hidden_archive(upload)
+    return IMAGE_EXTENSIONS[kind]
+
+
+# MP4/MOV: an ISO box at offset 0 ("ftyp", or a QuickTime file starting with another top-level atom).
+# MKV/WebM: the EBML header. Anything else (playlists, GIFs, scripts) never reaches ffmpeg.
+_ISO_BOXES = (b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot")
+_EBML = b"\x1a\x45\xdf\xa3"
+VIDEO_HINT = "Please upload a video clip (MP4, MOV, MKV or WebM)."
+
+
+def check_video_header(head: bytes) -> str:
+    """The extension the container deserves (the admin's file name is never used)."""
+    if len(head) >= 8 and head[4:8] in _ISO_BOXES:
+        return ".mp4"
+    if head.startswith(_EBML):
+        return ".mkv"
+    raise ValidationError(f"This file is not a video we can use. {VIDEO_HINT}", code="not_video")
+
+
+def check_video(upload: UploadedFile) -> str:
+    """Size, container magic, then the engine's own probe (a real decode) on a file on disk."""
+    if upload.size is not None and upload.size > settings.TEMPLATE_MAX_BYTES:
+        raise ValidationError(
+            f"This clip is {_megabytes(upload.size)}; "
+            f"the limit is {_megabytes(settings.TEMPLATE_MAX_BYTES)}.",
+            code="too_big",
+        )
+    upload.seek(0)
+    extension = check_video_header(upload.read(16))
+    upload.seek(0)
+    from swapengine import BadInput, probe
+
+    try:
+        if hasattr(upload, "temporary_file_path"):
+            probe(Path(upload.temporary_file_path()))
+        else:
+            with tempfile.NamedTemporaryFile(suffix=".upload") as tmp:
+                for chunk in upload.chunks():
+                    tmp.write(chunk)
+                tmp.flush()
+                probe(Path(tmp.name))
+    except BadInput as exc:
+        raise ValidationError(exc.user_message, code=exc.code) from None
+    finally:
+        upload.seek(0)
+    return extension
+
+
+def check_audio(upload: Any) -> Any:
+    """Stems and phrase-bank takes must be sound ffmpeg can decode; stored under a random name."""
+    if not isinstance(upload, UploadedFile):
+        return upload
+    from swapengine import BadInput, FFmpegError, load_audio
+
+    with tempfile.NamedTemporaryFile(suffix=".upload") as tmp:
+        for chunk in upload.chunks():
+            tmp.write(chunk)
+        tmp.flush()
+        try:
+            load_audio(Path(tmp.name), 8000, max_seconds=1.0)
+        except (BadInput, FFmpegError):
+            raise ValidationError("This file is not audio we can read (WAV, FLAC, MP3, AAC...).",
+                                  code="not_audio") from None
+    upload.seek(0)
+    suffix = "".join(ch for ch in Path(upload.name or "").suffix.lower()[:6] if ch.isalnum() or ch == ".")
+    upload.name = f"{secrets.token_hex(8)}{suffix if len(suffix) > 1 else '.wav'}"
+    return upload
