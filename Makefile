@@ -33,9 +33,14 @@ test-embedded: setup
 test-services: setup
 	$(SERVICES_ENV) $(PY) -m pytest tests/web tests/e2e/test_services.py tests/reliability
 
+# ruff, then the import boundaries (.importlinter: engine below web, web on the engine's surface, layers) and
+# a whole-graph cycle check; tests/architecture shows each rule catching a deliberate violation.
 lint: setup
 	$(PY) -m ruff check .
+	.venv/bin/lint-imports --no-logo --no-cache
+	PYTHONPATH=. $(PY) scripts/import_cycles.py
 
+# mypy on the engine, the evaluation tools and the web app (django-stubs); files are listed in pyproject.toml.
 typecheck: setup
 	$(PY) -m mypy
 
