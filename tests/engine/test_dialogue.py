@@ -110,7 +110,10 @@ def test_a_recording_is_used_as_is_and_must_fit(media: dict[str, Path], piper, t
     line = SlotLine(SLOT[0], SLOT[1], "Priya", recording=recording)
     made = dialogue.build_soundtrack(media["speech_clip"], None, [line], tmp_path / "a.wav")
     assert made[0].source == "recording"
-    long_take = np.tile(take.samples, 4)
+    # Too long whatever Piper's random durations: speech at least twice the slot, beyond any stretch.
+    # (A fixed 4x tile of a 0.46 s take spans 1.77 s, which fits the 1.2 s slot: 1 run in 5 failed.)
+    copies = int(np.ceil(2 * (SLOT[1] - SLOT[0]) * take.sr / len(take.samples))) + 1
+    long_take = np.tile(take.samples, copies)
     too_long = SlotLine(SLOT[0], SLOT[1], "Priya", recording=write_mono(tmp_path / "long.wav", long_take, take.sr))
     with pytest.raises(BadInput) as caught:
         dialogue.build_soundtrack(media["speech_clip"], None, [too_long], tmp_path / "b.wav")
