@@ -128,7 +128,9 @@ def finish_batch(swapper: BatchSwapper, jobs: list[Job], device: str) -> list[np
     import torch.nn.functional as F
 
     from swapengine.swap.colour import (
+        HUE_LIMIT,
         MIN_SKIN_PX,
+        OFF_HUE_LIGHT,
         SkinModel,
         bgr_from_lab,
         gaussian_blur,
@@ -172,7 +174,14 @@ def finish_batch(swapper: BatchSwapper, jobs: list[Job], device: str) -> list[np
                 spread.append(skin.spread.copy() if skin else np.full(3, 1e6, np.float32))
             c = torch.from_numpy(np.stack(centre)).to(dev).view(-1, 3, 1, 1)
             sd = torch.from_numpy(np.stack(spread)).to(dev).view(-1, 3, 1, 1)
-            d = torch.cat([(lab_t[:, :1] - low_t[:, :1]) / (2.5 * sd[:, :1]), (lab_t[:, 1:] - c[:, 1:]) / sd[:, 1:]], 1)
+            hue = (lab_t[:, 1:] - c[:, 1:]) / sd[:, 1:]
+            skin_hued = (hue * hue).sum(1, keepdim=True) < HUE_LIMIT * HUE_LIMIT
+            hued = skin_hued.to(zone.dtype) * zone
+            enough = hued.sum((1, 2, 3), keepdim=True) >= MIN_SKIN_PX
+            skin_shade = low_frequency_t(lab_t[:, :1], hued, face_w)
+            d_l = (lab_t[:, :1] - low_t[:, :1]) / (2.5 * sd[:, :1])
+            d_l = torch.where(enough & ~skin_hued, (lab_t[:, :1] - skin_shade) / (OFF_HUE_LIGHT * sd[:, :1]), d_l)
+            d = torch.cat([d_l, hue], 1)
             t = ((d.norm(dim=1, keepdim=True) - 4.0) / 3.0).clamp(0, 1)
             foreign = t * t * (3 - 2 * t) * zone
             k = max(int(face_w * 0.02), 1) * 2 + 1

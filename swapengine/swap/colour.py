@@ -32,6 +32,8 @@ WEAK_BLUR = 900.0
 WEAK_SIDE_LIGHT = 0.2
 WEAK_OCCLUDED = 0.025
 MIN_SKIN_PX = 50
+OFF_HUE_LIGHT = 1.5  # for an off-hue pixel a lightness step counts 1/1.5 of a colour step (skin: 1/2.5)
+HUE_LIMIT = 3.0  # skin spreads (a, b): beyond it a pixel is not skin in any light, so not in the shade estimate
 
 
 def _per4(fn: Callable[[np.ndarray], np.ndarray], img: np.ndarray) -> np.ndarray:
@@ -142,12 +144,24 @@ class SkinModel:
         self.centre += rate * (new.centre - self.centre)
         self.spread += rate * (new.spread - self.spread)
 
-    def foreign(self, lab: np.ndarray, shade: np.ndarray) -> np.ndarray:
+    def skin_hued(self, lab: np.ndarray) -> np.ndarray:
+        """Pixels whose hue could be this skin. The shade an off-hue pixel is compared with is measured on
+        these alone, so a dark grey or black occluder (a microphone) does not darken its own reference."""
+        d_a = (lab[..., 1] - self.centre[1]) / self.spread[1]
+        d_b = (lab[..., 2] - self.centre[2]) / self.spread[2]
+        return np.asarray(d_a * d_a + d_b * d_b < HUE_LIMIT * HUE_LIMIT)
+
+    def foreign(self, lab: np.ndarray, shade: np.ndarray, skin_shade: np.ndarray | None = None) -> np.ndarray:
         """0..1 per pixel: how surely it is not this skin. Lightness is compared with the local shading
-        (a side-lit cheek is dark but still skin) and counts less than colour."""
+        (a side-lit cheek is dark but still skin) and counts less than colour. Given `skin_shade` (the
+        shading of skin-hued pixels only), a pixel already off the skin's hue is compared with it, and its
+        lightness step counts more: a dark, grey thing on a face is not skin in shadow."""
         d_l = (lab[..., 0] - shade) / (2.5 * self.spread[0])
         d_a = (lab[..., 1] - self.centre[1]) / self.spread[1]
         d_b = (lab[..., 2] - self.centre[2]) / self.spread[2]
+        if skin_shade is not None:
+            off_hue = d_a * d_a + d_b * d_b >= HUE_LIMIT * HUE_LIMIT
+            d_l = np.where(off_hue, (lab[..., 0] - skin_shade) / (OFF_HUE_LIGHT * self.spread[0]), d_l)
         d = np.sqrt(d_l * d_l + d_a * d_a + d_b * d_b)
         t = np.clip((d - 4.0) / 3.0, 0.0, 1.0)
         return t * t * (3 - 2 * t)

@@ -18,7 +18,15 @@ import numpy as np
 
 from swapengine.faces.detect import FACE_OVAL, SelfieFace
 from swapengine.swap.blend import LIGHT_RATIO, Job, feathered, finish_batch, multiband, pyramid_levels
-from swapengine.swap.colour import SkinModel, even_lighting, low_frequency, low_frequency_small, skin_zone, weak_reasons
+from swapengine.swap.colour import (
+    MIN_SKIN_PX,
+    SkinModel,
+    even_lighting,
+    low_frequency,
+    low_frequency_small,
+    skin_zone,
+    weak_reasons,
+)
 from swapengine.swap.warp import (
     EYES,
     INNER_MOUTH,
@@ -239,7 +247,12 @@ class FaceSwapper:
         occluder = np.zeros(zone.shape, np.float32)
         if self.keep_occluders and (skin := self.follow_skin(SkinModel.measure(lab_t, job.zone))) is not None:
             shade = cv2.resize(low_t[..., 0], size, interpolation=cv2.INTER_LINEAR)
-            occluder = occluder_mask(skin.foreign(lab_t, shade) * zone, job.face_w)
+            hued = (skin.skin_hued(lab_t) & job.zone).astype(np.float32)
+            skin_shade = None
+            if hued.sum() >= MIN_SKIN_PX:
+                low_s = low_frequency_small(job.crop, hued, job.face_w)
+                skin_shade = cv2.resize(low_s[..., 0], size, interpolation=cv2.INTER_LINEAR)
+            occluder = occluder_mask(skin.foreign(lab_t, shade, skin_shade) * zone, job.face_w)
         inside = zone * (1.0 - occluder) > 0.5
         if inside.any():
             low_t = low_t + self.follow_mean(lab_t[inside].mean(axis=0))
