@@ -18,6 +18,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from swapengine.errors import BadInput
+from swapengine.faces import screening
 
 N_LANDMARKS = 478
 # Landmark width (ear to ear). Calibrated: scikit-image astronaut 92 px, an LFW 250x250 portrait 99 px,
@@ -265,6 +266,7 @@ def analyse_selfie(image_bgr: np.ndarray, analyzer: FaceAnalyzer) -> SelfieFace:
         s = SELFIE_FACE_MAX_PX / extent
         image = cv2.resize(image_bgr, None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
         landmarks = main.landmarks * np.float32(s)
+    quality.update(screening.screen(image, landmarks))  # covered, cut off, sunglasses, not a photo
     x0, y0 = landmarks[:, :2].min(axis=0)
     x1, y1 = landmarks[:, :2].max(axis=0)
     box = (float(x0), float(y0), float(x1), float(y1))

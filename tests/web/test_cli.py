@@ -42,7 +42,7 @@ def test_render_writes_the_ad_and_prints_its_path(cli_env, slug, astronaut_jpg, 
 
 @pytest.mark.parametrize(
     "case",
-    ["no_face", "not_image", "bad_name", "unknown_slug", "missing_file"],
+    ["no_face", "face_covered", "not_image", "bad_name", "unknown_slug", "missing_file"],
 )
 def test_render_bad_input_exits_2_with_one_line(cli_env, slug, astronaut_jpg, tmp_path, case) -> None:
     selfie, name, target = str(astronaut_jpg), "Asha", slug
@@ -52,6 +52,11 @@ def test_render_bad_input_exits_2_with_one_line(cli_env, slug, astronaut_jpg, tm
         noise = np.random.default_rng(1).integers(0, 255, (480, 480, 3), dtype=np.uint8)
         cv2.imwrite(str(tmp_path / "noise.jpg"), noise)
         selfie = str(tmp_path / "noise.jpg")
+    elif case == "face_covered":  # a mask drawn over the astronaut (swapengine.selfiescreen)
+        from tests.web.test_selfie_screening_web import masked_astronaut_jpeg
+
+        (tmp_path / "masked.jpg").write_bytes(masked_astronaut_jpeg(cv2_imread(astronaut_jpg)))
+        selfie = str(tmp_path / "masked.jpg")
     elif case == "not_image":
         (tmp_path / "notes.jpg").write_text("this is not a photo")
         selfie = str(tmp_path / "notes.jpg")
@@ -66,6 +71,14 @@ def test_render_bad_input_exits_2_with_one_line(cli_env, slug, astronaut_jpg, tm
     assert proc.returncode == 2, proc.stderr[-3000:]
     assert len(error_lines(proc)) == 1 and "Traceback" not in proc.stderr, proc.stderr
     assert not out.exists()
+    if case == "face_covered":
+        assert "covering your mouth or nose" in error_lines(proc)[0]
+
+
+def cv2_imread(path: Path) -> np.ndarray:
+    import cv2
+
+    return cv2.imread(str(path))
 
 
 def test_render_internal_failure_exits_1(cli_env, slug, astronaut_jpg, tmp_path) -> None:
