@@ -8,7 +8,7 @@ media > errors | progress | version. Nothing inside the engine imports this modu
 
 from swapengine.errors import BadInput, Cancelled, EngineError, FFmpegError
 from swapengine.faces.analysis import TemplateAnalysis, analyse_template
-from swapengine.faces.detect import FaceAnalyzer, analyse_selfie
+from swapengine.faces.detect import FaceAnalyzer, analyse_selfie, load_image
 from swapengine.lips.slotmouth import ensure_mouth_bank, ensure_mouth_model
 from swapengine.media.audio import load_audio
 from swapengine.media.info import VideoInfo
@@ -30,6 +30,6 @@ __all__ = [
     "FaceAnalyzer", "Label", "ProgressCallback", "RenderRequest", "RenderResult", "SlotLine", "Stems",
     "TemplateAnalysis", "VideoInfo", "Watermarker",
     "analyse_selfie", "analyse_template", "default_speaker", "detect_file", "ensure_mouth_bank",
-    "ensure_mouth_model", "load_audio", "music_under_slot", "probe", "read_metadata", "render",
+    "ensure_mouth_model", "load_audio", "load_image", "music_under_slot", "probe", "read_metadata", "render",
     "screen_name", "speech_regions", "waveform_peaks",
 ]

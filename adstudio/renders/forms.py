@@ -19,7 +19,7 @@ from adstudio.renders.models import Render
 from adstudio.trust import uploads
 from adstudio.trust.models import SensitiveTerm
 from adstudio.trust.privacy import CONSENT_LABEL, CONSENT_VERSION
-from adstudio.trust.screening import screen_spoken
+from adstudio.trust.screening import screen_selfie_upload, screen_spoken
 from adstudio.trust.validators import clean_fan_name
 
 
@@ -92,7 +92,13 @@ class PersonaliseForm(forms.Form):
         extension = uploads.check_image(upload, settings.SELFIE_MAX_BYTES, settings.SELFIE_MAX_PIXELS)
         kind = next(k for k, ext in uploads.IMAGE_EXTENSIONS.items() if ext == extension)
         # Stored as its pixels only (no EXIF/GPS), under a random name: never the fan's file name.
-        return uploads.pixels_only(upload, kind, f"{secrets.token_hex(16)}{extension}")
+        clean = uploads.pixels_only(upload, kind, f"{secrets.token_hex(16)}{extension}")
+        # The render's own face checks, on the very pixels it would get: a selfie that cannot make an ad is
+        # refused here, with the engine's line, before consent counts and before anything is stored or queued.
+        refusal = screen_selfie_upload(clean)
+        if refusal is not None:
+            raise ValidationError(refusal.message, code=refusal.code)
+        return clean
 
     def clean(self) -> dict[str, Any]:
         super().clean()

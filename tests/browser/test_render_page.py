@@ -1,4 +1,4 @@
-"""The render page tells the truth after a reload, fails plainly with a way back, and deletes for good."""
+"""The render page tells the truth after a reload and deletes for good; a faceless selfie never reaches it."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="session")
 def faceless_jpg(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A bright, sharp photo with no face in it (scikit-image's coffee cup): passes upload, fails the render."""
+    """A bright, sharp photo with no face in it (scikit-image's coffee cup): a valid file the face screen refuses."""
     from skimage import data
 
     out = tmp_path_factory.mktemp("faceless") / "coffee.jpg"
@@ -67,15 +67,24 @@ def test_dropped_connection_reconnects_by_itself(phone, selfie_jpg: Path) -> Non
     assert phone.locator("#player").is_visible()
 
 
-def test_failed_render_says_why_and_offers_another_selfie(phone, faceless_jpg: Path) -> None:
-    start_ad(phone, faceless_jpg)
-    assert wait_final(phone) == "failed"
-    alert = phone.get_by_role("alert")
-    assert "could not find a face" in alert.text_content()
-    retry = phone.get_by_role("link", name="Try another selfie")
-    retry.focus()
-    phone.keyboard.press("Enter")
+def test_faceless_selfie_is_refused_on_the_form_with_one_line(phone, faceless_jpg: Path) -> None:
+    """The server's face screen answers on the form itself: no render page, no render, the engine's line
+    at the selfie field and in the summary, and the fan picks another photo there."""
+    phone.goto("/")
+    phone.locator(".card a").first.click()
     phone.wait_for_url("**/t/**")
+    form_url = phone.url
+    phone.set_input_files("input[type=file][name=selfie]", str(faceless_jpg))
+    phone.fill("input[name=name]", "Asha")
+    phone.check("input[name=consent]")
+    phone.get_by_role("button", name="Make my ad").click()
+    phone.wait_for_selector("#id_selfie_errors")
+    assert phone.url == form_url and "/r/" not in phone.url
+    line = "We could not find a face in this photo"
+    assert line in phone.locator("#id_selfie_errors").inner_text()
+    assert line in phone.locator("#form-problems").inner_text()
+    assert phone.locator("input[name=selfie]").get_attribute("aria-invalid") == "true"
+    assert phone.input_value("input[name=name]") == "Asha"  # what the fan typed is kept
     assert phone.locator("input[type=file][name=selfie]").is_visible()
 
 

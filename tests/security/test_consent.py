@@ -13,14 +13,14 @@ from django.urls import reverse
 
 from adstudio.renders.models import Render
 from adstudio.trust.privacy import CONSENT_VERSION, client_ip, hash_ip
-from tests.security.conftest import image_bytes
 from tests.web.factories import make_template
+from tests.web.selfies import face_bytes
 
 pytestmark = pytest.mark.django_db
 
 
 def post(client: Client, slug: str, **fields: object):
-    data = {"name": "Asha", "consent": "on", "selfie": SimpleUploadedFile("a.jpg", image_bytes()), **fields}
+    data = {"name": "Asha", "consent": "on", "selfie": SimpleUploadedFile("a.jpg", face_bytes()), **fields}
     return client.post(reverse("ads:personalise", args=[slug]), data)
 
 

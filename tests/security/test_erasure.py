@@ -130,15 +130,36 @@ def test_done_render_leaves_only_the_ad(studio, astronaut_jpg: Path) -> None:
     assert_nothing_of_the_selfie_left(render, traces, names, roots, before)
 
 
-def test_failed_render_leaves_nothing(studio) -> None:
+def test_failed_render_leaves_nothing(studio, astronaut_jpg: Path) -> None:
     template, roots = studio
-    original = image_bytes("JPEG", (640, 480), quality=90)  # a valid photo with no face in it
+    original = astronaut_jpg.read_bytes()
     before = files_under(roots)
     render = upload(template, original)
     traces, names = traces_of(render, original)
+    # The ad is withdrawn (re-analysed) between the upload and the render: a fan-facing failure.
+    Template.objects.filter(pk=template.pk).update(analysis_status=Template.Analysis.PENDING)
     render = jobs.run_render(render)
-    assert render.state == Render.State.FAILED and render.error_code != "internal", render.error
+    assert render.state == Render.State.FAILED and render.error_code == "template_not_ready", render.error
     assert_nothing_of_the_selfie_left(render, traces, names, roots, before)
+
+
+def test_refused_selfie_leaves_nothing(studio) -> None:
+    """A selfie the form's face screen refuses (a valid photo with no face) is kept nowhere: not in media,
+    not as the screen's temporary file, not in the database."""
+    template, roots = studio
+    original = image_bytes("JPEG", (640, 480), quality=90)
+    before = files_under(roots)
+    response = Client(REMOTE_ADDR=random_ip()).post(
+        reverse("ads:personalise", args=[template.slug]),
+        {"name": "Asha", "consent": "on", "selfie": _named(original)},
+    )
+    assert response.status_code == 200 and "could not find a face" in response.content.decode()
+    assert Render.objects.count() == 0
+    after = files_under(roots)
+    assert sorted(str(p) for p, stat in after.items() if before.get(p) != stat) == []
+    trace = original[len(original) // 2:][:4096]
+    assert not [p for p in after if trace in p.read_bytes()]
+    assert hashlib.sha256(original).hexdigest() not in database_text()
 
 
 def test_cancelled_render_leaves_nothing(studio, astronaut_jpg: Path) -> None:

@@ -18,6 +18,7 @@ from adstudio.renders.models import Render
 from tests.security import hostile
 from tests.security.conftest import image_bytes, random_ip
 from tests.web.factories import analysed_template, make_template
+from tests.web.selfies import face_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +40,7 @@ def assert_healthy(template: Template) -> None:
     client = Client(REMOTE_ADDR=random_ip())
     assert client.get(reverse("ads:catalog")).status_code == 200
     before = Render.objects.count()
-    assert post_selfie(client, template, image_bytes()).status_code == 302
+    assert post_selfie(client, template, face_bytes()).status_code == 302
     assert Render.objects.count() == before + 1
 
 
@@ -106,7 +107,7 @@ TRICK_NAMES = {
 @pytest.mark.parametrize("case", list(TRICK_NAMES))
 def test_file_name_tricks_are_ignored(fan: Client, template: Template, media: Path, case: str) -> None:
     """The fan's file name is never used: the selfie lands under a random name inside selfies/."""
-    assert post_selfie(fan, template, image_bytes(), filename=TRICK_NAMES[case]).status_code == 302
+    assert post_selfie(fan, template, face_bytes(), filename=TRICK_NAMES[case]).status_code == 302
     stored = Path(Render.objects.get().selfie.path)
     assert stored.parent == media / "selfies"
     assert len(stored.stem) == 32 and all(c in "0123456789abcdef" for c in stored.stem) and stored.suffix == ".jpg"
@@ -127,7 +128,7 @@ NAMES = {
 @pytest.mark.parametrize("case", list(NAMES))
 def test_hostile_names_are_refused(fan: Client, template: Template, case: str) -> None:
     name, message = NAMES[case]
-    response = post_selfie(fan, template, image_bytes(), name=name)
+    response = post_selfie(fan, template, face_bytes(), name=name)
     html = response.content.decode()
     assert response.status_code == 200 and message in html, html[html.find('role="alert"'):][:600]
     assert Render.objects.count() == 0

@@ -9,8 +9,9 @@ from django.test import Client
 from django.urls import reverse
 
 from adstudio.renders.models import Render
-from tests.security.conftest import image_bytes, random_ip
+from tests.security.conftest import random_ip
 from tests.web.factories import make_done_render, make_render, make_template
+from tests.web.selfies import face_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +45,7 @@ def test_every_fan_form_needs_csrf(media: Path) -> None:
     strict = Client(enforce_csrf_checks=True, REMOTE_ADDR=random_ip())
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    data = {"name": "Asha", "consent": "on", "selfie": SimpleUploadedFile("a.jpg", image_bytes())}
+    data = {"name": "Asha", "consent": "on", "selfie": SimpleUploadedFile("a.jpg", face_bytes())}
     assert strict.post(reverse("ads:personalise", args=[template.slug]), data).status_code == 403
     assert Render.objects.count() == 0
     render = make_render(template, session="s" * 32)
@@ -55,7 +56,7 @@ def test_every_fan_form_needs_csrf(media: Path) -> None:
     # With the token from the page, the same form goes through.
     page = strict.get(reverse("ads:personalise", args=[template.slug]))
     token = page.cookies["csrftoken"].value
-    data = {"name": "Asha", "consent": "on", "selfie": SimpleUploadedFile("a.jpg", image_bytes()),
+    data = {"name": "Asha", "consent": "on", "selfie": SimpleUploadedFile("a.jpg", face_bytes()),
             "csrfmiddlewaretoken": token}
     assert strict.post(reverse("ads:personalise", args=[template.slug]), data).status_code == 302
 

@@ -18,6 +18,7 @@ from adstudio.renders import jobs
 from adstudio.renders.models import Render
 from tests.security.conftest import random_ip
 from tests.web.factories import make_template
+from tests.web.selfies import astronaut
 
 pytestmark = pytest.mark.django_db
 
@@ -53,9 +54,11 @@ def assert_no_metadata(path: Path) -> None:
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
 def test_selfie_is_stored_without_exif_and_upright(media: Path, fmt: str) -> None:
     template = make_template()
-    wide = Image.new("RGB", (80, 40), (10, 200, 30))
-    wide.paste((250, 0, 0), (0, 0, 10, 40))  # a red stripe on the left edge, to see where it ends up
-    data = with_gps(wide, fmt)
+    # The astronaut (a face the screen accepts) cropped to 400x512, a red stripe along its top, then
+    # stored turned on its side with the tag that turns it back: the screen too must see it upright.
+    upright = Image.fromarray(astronaut()[:, 56:456, ::-1])
+    upright.paste((250, 0, 0), (0, 0, 400, 6))
+    data = with_gps(upright.transpose(Image.Transpose.ROTATE_90), fmt)
     response = Client(REMOTE_ADDR=random_ip()).post(
         reverse("ads:personalise", args=[template.slug]),
         {"name": "Asha", "consent": "on", "selfie": SimpleUploadedFile("gps.jpg", data)},
@@ -65,9 +68,9 @@ def test_selfie_is_stored_without_exif_and_upright(media: Path, fmt: str) -> Non
     assert_no_metadata(stored)
     with Image.open(stored) as image:
         assert image.format == fmt
-        assert image.size == (40, 80)  # orientation 6 applied to the pixels, then the tag dropped
-        red, _, _ = image.convert("RGB").getpixel((20, 2))
-        assert red > 200  # the left stripe is now the top
+        assert image.size == (400, 512)  # orientation 6 applied to the pixels, then the tag dropped
+        red, green, _ = image.convert("RGB").getpixel((200, 2))
+        assert red > 200 and green < 60  # the stripe is back at the top
 
 
 def test_admin_poster_is_stored_without_exif(admin_client, media: Path) -> None:

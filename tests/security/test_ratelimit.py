@@ -8,14 +8,15 @@ from django.test import Client
 from django.urls import reverse
 
 from adstudio.renders.models import Render
-from tests.security.conftest import image_bytes, random_ip
+from tests.security.conftest import random_ip
 from tests.web.factories import make_template
+from tests.web.selfies import face_bytes
 
 pytestmark = pytest.mark.django_db
 
 
 def post(client: Client, slug: str, data: bytes | None = None):
-    selfie = SimpleUploadedFile("a.jpg", image_bytes() if data is None else data)
+    selfie = SimpleUploadedFile("a.jpg", face_bytes() if data is None else data)
     return client.post(reverse("ads:personalise", args=[slug]), {"name": "Asha", "consent": "on", "selfie": selfie})
 
 

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import io
-
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from PIL import Image
 
 from adstudio.catalog.models import ContextTable, DialogueSlot
 from adstudio.renders import services
 from adstudio.renders.models import Render
 from adstudio.trust.models import SensitiveTerm
 from tests.web.factories import make_template
+from tests.web.selfies import face_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -28,12 +25,6 @@ def media(settings, tmp_path):
 def no_worker(monkeypatch):
     """The render task is not under test here: keep the queued row as the form left it."""
     monkeypatch.setattr(services, "enqueue_render", lambda render: None)
-
-
-def selfie() -> SimpleUploadedFile:
-    buffer = io.BytesIO()
-    Image.new("RGB", (64, 48), (200, 150, 120)).save(buffer, "JPEG")
-    return SimpleUploadedFile("me.jpg", buffer.getvalue(), content_type="image/jpeg")
 
 
 def shop_ad():
@@ -94,10 +85,10 @@ def test_name_is_screened_with_sensitive_terms(client) -> None:
     SensitiveTerm.objects.create(term="Acme Cola")
     template = make_template()
     url = reverse("ads:personalise", args=[template.slug])
-    response = client.post(url, {"name": "acme  cola", "consent": "on", "selfie": selfie()})
+    response = client.post(url, {"name": "acme  cola", "consent": "on", "selfie": face_upload()})
     assert response.status_code == 200 and not Render.objects.exists()
     assert "word we can" in response.content.decode().replace("&#x27;", "'")
-    response = client.post(url, {"name": "Zoë", "consent": "on", "selfie": selfie()})
+    response = client.post(url, {"name": "Zoë", "consent": "on", "selfie": face_upload()})
     assert response.status_code == 302 and Render.objects.get().name == "Zoë"
 
 

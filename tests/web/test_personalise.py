@@ -15,6 +15,7 @@ from PIL import Image
 from adstudio.catalog.models import Template
 from adstudio.renders.models import Render
 from tests.web.factories import make_render, make_template
+from tests.web.selfies import FACE_SIZE, face_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -26,6 +27,7 @@ def media(settings, tmp_path: Path) -> Path:
 
 
 def image_bytes(fmt: str = "JPEG", size: tuple[int, int] = (64, 48)) -> bytes:
+    """A flat picture: a valid file with no face (for the file checks, which come before the face's)."""
     buffer = io.BytesIO()
     Image.new("RGB", size, (200, 150, 120)).save(buffer, fmt)
     return buffer.getvalue()
@@ -65,7 +67,7 @@ def test_valid_post_creates_and_enqueues_one_render(
 ) -> None:
     template = make_template()
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        response = post(client, template, image_bytes(fmt), filename="../etc/My Photo.gif", name="  Asha  ")
+        response = post(client, template, face_bytes(fmt), filename="../etc/My Photo.gif", name="  Asha  ")
     render = Render.objects.get()
     assert response.status_code == 302 and response["Location"] == render.get_absolute_url()
     assert len(callbacks) == 1  # render_ad.delay, after commit; not run here (no engine in view tests)
@@ -74,11 +76,11 @@ def test_valid_post_creates_and_enqueues_one_render(
     stored = Path(render.selfie.path)
     assert stored.suffix == ext and "Photo" not in stored.name and stored.parent.name == "selfies"
     with Image.open(stored) as kept:  # re-encoded without metadata (tests/security), same picture
-        assert kept.format == fmt and kept.size == (64, 48)
+        assert kept.format == fmt and kept.size == FACE_SIZE
 
 
 def test_session_cookie_is_set_for_a_fresh_visitor(client) -> None:
-    response = post(client, make_template(), image_bytes())
+    response = post(client, make_template(), face_bytes())
     assert "sessionid" in response.cookies
     assert Render.objects.get().owner_session == response.cookies["sessionid"].value
 
@@ -123,7 +125,7 @@ def test_consent_is_required_and_the_name_kept(client) -> None:
     template = make_template()
     response = client.post(
         reverse("ads:personalise", args=[template.slug]),
-        {"name": "Ravi", "selfie": SimpleUploadedFile("a.jpg", image_bytes())},
+        {"name": "Ravi", "selfie": SimpleUploadedFile("a.jpg", face_bytes())},
     )
     assert_refused(response, "Please confirm this is your face")
     assert 'value="Ravi"' in response.content.decode()
@@ -141,27 +143,27 @@ def test_consent_is_required_and_the_name_kept(client) -> None:
     ids=["empty", "blank", "too-long", "bell", "zero-width"],
 )
 def test_bad_names_are_refused(client, name: str, message: str) -> None:
-    assert_refused(post(client, make_template(), image_bytes(), name=name), message)
+    assert_refused(post(client, make_template(), face_bytes(), name=name), message)
 
 
 def test_too_many_active_renders_per_session(client, settings) -> None:
     settings.MAX_ACTIVE_RENDERS_PER_SESSION = 2
     template = make_template()
     for _ in range(2):
-        assert post(client, template, image_bytes()).status_code == 302
-    response = post(client, template, image_bytes())
+        assert post(client, template, face_bytes()).status_code == 302
+    response = post(client, template, face_bytes())
     assert "You already have 2 ads being made" in response.content.decode()
     assert Render.objects.count() == 2
     # A finished render frees a slot.
     Render.objects.filter(pk=Render.objects.first().pk).update(state=Render.State.DONE)
-    assert post(client, template, image_bytes()).status_code == 302
+    assert post(client, template, face_bytes()).status_code == 302
 
 
 def test_other_sessions_renders_do_not_count(client, settings) -> None:
     settings.MAX_ACTIVE_RENDERS_PER_SESSION = 1
     template = make_template()
     make_render(template, session="someone-else")
-    assert post(client, template, image_bytes()).status_code == 302
+    assert post(client, template, face_bytes()).status_code == 302
 
 
 @pytest.mark.parametrize("change", ["unpublished", "pending", "no-track", "unknown"])

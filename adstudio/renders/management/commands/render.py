@@ -16,7 +16,7 @@ from adstudio.catalog.models import Template
 from adstudio.renders import jobs
 from adstudio.renders.models import Render
 from adstudio.trust.models import SensitiveTerm
-from adstudio.trust.screening import screen_spoken
+from adstudio.trust.screening import screen_selfie, screen_spoken
 from adstudio.trust.validators import clean_fan_name
 
 
@@ -46,6 +46,10 @@ class Command(BaseCommand):
             if path is not None and not path.is_file():
                 raise CommandError(f"{path}: no such file", returncode=2)
         name, fields = self._words(template, opts)
+        if selfie is not None and template.swap_face:  # the fan form's check: refused before any work
+            refusal = screen_selfie(selfie)
+            if refusal is not None:
+                raise CommandError(refusal.message, returncode=2)
 
         render = Render(template=template, owner_session="cli", name=name, fields=fields, consent_at=timezone.now())
         if selfie is not None and template.swap_face:
