@@ -17,11 +17,14 @@ $(STAMP): requirements.txt
 	rm -f .venv/.installed-*
 	touch $(STAMP)
 
+# Development opts in to DEBUG here; the settings' default is production (DEBUG=false make run tries that).
+DEV := DEBUG=$${DEBUG:-true}
+
 run: setup
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py collectstatic --noinput --verbosity 0
-	$(PY) manage.py seed_demo
-	$(PY) -m daphne -b $(HOST) -p $(PORT) adstudio.asgi:application
+	$(DEV) $(PY) manage.py migrate --noinput
+	$(DEV) $(PY) manage.py collectstatic --noinput --verbosity 0
+	$(DEV) $(PY) manage.py seed_demo
+	$(DEV) $(PY) -m daphne -b $(HOST) -p $(PORT) adstudio.asgi:application
 
 test: setup lint typecheck test-embedded test-services
 

@@ -4,6 +4,7 @@ import os
 
 from celery import Celery
 
+from adstudio.heartbeat import connect_heartbeat
 from adstudio.renders.recovery import connect_recovery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "adstudio.settings")
@@ -17,3 +18,4 @@ app.conf.task_routes = {
 }
 app.autodiscover_tasks()
 connect_recovery(app)  # re-enqueue renders a dead worker or a wiped broker lost
+connect_heartbeat(app)  # every worker beats into the cache; /readyz reads the last beat

@@ -10,6 +10,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from adstudio.logs import init_sentry, logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -34,11 +36,21 @@ def envint(name: str, default: str) -> int:
         raise ImproperlyConfigured(f"{name} must be an integer, got {value!r}") from None
 
 
+def envfloat(name: str, default: str) -> float:
+    value = os.environ.get(name, default)
+    try:
+        return float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, got {value!r}") from None
+
+
 def envlist(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-DEBUG = envbool("DEBUG", "true")
+# Production is the safe default: DEBUG stays off unless the environment turns it on (`make run` and the
+# test suite's tests/settings.py do), so a server started with no settings never shows a debug page.
+DEBUG = envbool("DEBUG", "false")
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
@@ -82,6 +94,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "adstudio.health.HealthMiddleware",  # /healthz and /readyz, before host checks, redirects and sessions
     "django.middleware.security.SecurityMiddleware",
     "adstudio.trust.middleware.BodySizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -243,14 +256,25 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY el
 SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", "0" if DEBUG else str(365 * 24 * 3600))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", _PROD)
 SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", _PROD)
+# Load balancers and orchestrators probe over plain HTTP (adstudio/health.py answers before any redirect).
+SECURE_REDIRECT_EXEMPT = [r"^healthz/?$", r"^readyz/?$"]
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-}
+# Logs: one JSON object a line (LOG_FORMAT=json, the production default) for a log collector, or plain
+# lines for a person at a terminal. Render events carry render_id, stage, duration and outcome.
+LOG_FORMAT = env("LOG_FORMAT", "plain" if DEBUG else "json")
+LOGGING = logging_config(LOG_FORMAT, env("LOG_LEVEL", "INFO"))
+# Errors to Sentry only when a DSN is given; nothing is sent (and sentry-sdk is not started) otherwise.
+SENTRY_DSN = env("SENTRY_DSN", "")
+SENTRY_ENVIRONMENT = env("SENTRY_ENVIRONMENT", "development" if DEBUG else "production")
+SENTRY_TRACES_SAMPLE_RATE = envfloat("SENTRY_TRACES_SAMPLE_RATE", "0")
+if SENTRY_DSN:
+    init_sentry(SENTRY_DSN, SENTRY_ENVIRONMENT, SENTRY_TRACES_SAMPLE_RATE)
+
+# /readyz (adstudio/health.py): storage must have this much free space, and a worker must have beaten
+# within WORKER_HEARTBEAT_MAX_AGE seconds (workers beat every WORKER_HEARTBEAT_INTERVAL seconds).
+READY_MIN_FREE_MB = envint("READY_MIN_FREE_MB", "1024")
+WORKER_HEARTBEAT_INTERVAL = envint("WORKER_HEARTBEAT_INTERVAL", "15")
+WORKER_HEARTBEAT_MAX_AGE = envint("WORKER_HEARTBEAT_MAX_AGE", "60")

@@ -11,13 +11,22 @@ import threading
 import time
 
 from celery import Celery
+from celery.signals import worker_ready
 from celery.worker import WorkController
 
 log = logging.getLogger(__name__)
 
 
+class EmbeddedWorkController(WorkController):
+    """Says `worker_ready` once consuming, as the `celery worker` command does (its heartbeat starts on it)."""
+
+    def on_consumer_ready(self, consumer: object) -> None:
+        super().on_consumer_ready(consumer)
+        worker_ready.send(sender=consumer)
+
+
 def start_embedded_worker(app: Celery, queues: tuple[str, ...] = ("renders", "analysis")) -> WorkController:
-    worker = WorkController(
+    worker = EmbeddedWorkController(
         app=app,
         pool_cls="solo",
         concurrency=1,

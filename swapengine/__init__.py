@@ -12,7 +12,7 @@ from swapengine.faces.detect import FaceAnalyzer, analyse_selfie, load_image
 from swapengine.lips.slotmouth import ensure_mouth_bank, ensure_mouth_model
 from swapengine.media.audio import load_audio
 from swapengine.media.info import VideoInfo
-from swapengine.media.probing import probe
+from swapengine.media.probing import ffmpeg_version, probe
 from swapengine.pipeline.context import EngineContext
 from swapengine.pipeline.dialogue import DialogueRequest
 from swapengine.pipeline.render import RenderRequest, RenderResult, render
@@ -30,6 +30,7 @@ __all__ = [
     "FaceAnalyzer", "Label", "ProgressCallback", "RenderRequest", "RenderResult", "SlotLine", "Stems",
     "TemplateAnalysis", "VideoInfo", "Watermarker",
     "analyse_selfie", "analyse_template", "default_speaker", "detect_file", "ensure_mouth_bank",
-    "ensure_mouth_model", "load_audio", "load_image", "music_under_slot", "probe", "read_metadata", "render",
+    "ensure_mouth_model", "ffmpeg_version", "load_audio", "load_image", "music_under_slot", "probe",
+    "read_metadata", "render",
     "screen_name", "speech_regions", "waveform_peaks",
 ]

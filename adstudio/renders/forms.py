@@ -26,7 +26,7 @@ from adstudio.trust.validators import clean_fan_name
 class PersonaliseForm(forms.Form):
     selfie = forms.FileField(
         label="Your selfie",
-        help_text="A clear, well-lit photo of one face looking at the camera (JPEG, PNG or WebP).",
+        help_text="A clear, well-lit photo of one face looking at the camera (JPEG, PNG, WebP or HEIC).",
         widget=forms.FileInput(attrs={"accept": "image/*", "capture": "user"}),
         error_messages={"required": "Please choose or take a selfie.", "empty": "This photo file is empty."},
     )

@@ -13,6 +13,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.files.storage import default_storage
+from django.utils import timezone
 
 from adstudio.renders.dialogue import dialogue_request
 from adstudio.renders.models import Render
@@ -39,6 +40,7 @@ class RenderProgress:
     """The engine's progress callback for one render: saves the row (throttled) and tells the browser.
 
     Raises Cancelled when the row is no longer running, which is how a fan's cancel reaches the engine.
+    It also logs one event per stage the engine went through, with its duration (adstudio/logs.py).
     """
 
     def __init__(self, render_row: Render, extra: ProgressCallback | None = None) -> None:
@@ -47,11 +49,35 @@ class RenderProgress:
         self.layer = get_channel_layer()
         self._last_sent = 0.0
         self._last_stage = ""
+        self.started = time.monotonic()
+        self._stage = ""
+        self._stage_started = self.started
+
+    def event(self, message: str, stage: str, duration: float, outcome: str, **facts: object) -> None:
+        """One log line about this render, its facts as fields (JSON keys under LOG_FORMAT=json)."""
+        log.info(message, extra={
+            "event": message, "render_id": str(self.render.public_id), "template": self.render.template.slug,
+            "stage": stage, "duration": round(duration, 3), "outcome": outcome, **facts,
+        })
+
+    def _close_stage(self, now: float, outcome: str) -> None:
+        if self._stage:
+            self.event("render.stage", self._stage, now - self._stage_started, outcome)
+
+    def finish(self, outcome: str, code: str = "") -> None:
+        """The last stage's line, then the whole render's: its total time and how it ended."""
+        now = time.monotonic()
+        self._close_stage(now, "done" if outcome == Render.State.DONE else outcome)
+        self._stage = ""
+        self.event("render.end", "render", now - self.started, outcome, **({"code": code} if code else {}))
 
     def __call__(self, stage: str, fraction: float) -> None:
         if self.extra:
             self.extra(stage, fraction)
         now = time.monotonic()
+        if stage != self._stage:
+            self._close_stage(now, "done")
+            self._stage, self._stage_started = stage, now
         if stage == self._last_stage and now - self._last_sent < settings.PROGRESS_MIN_INTERVAL and fraction < 1:
             return
         self._last_sent, self._last_stage = now, stage
@@ -84,6 +110,9 @@ def run_render(
     work = render_row.work_dir()
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
+    progress = RenderProgress(render_row, extra_progress)
+    waited = (timezone.now() - render_row.created_at).total_seconds()
+    progress.event("render.start", "queue", waited, "started", worker=render_row.worker or None)
     publish(render_row)
     try:
         if not template.is_ready:
@@ -105,7 +134,7 @@ def run_render(
                 dialogue=dialogue_request(template, render_row, slot_audio),
                 watermark=Watermarker(render_row.pk, key=settings.WATERMARK_KEY),
             )
-            result = render(request, ctx, progress=RenderProgress(render_row, extra_progress))
+            result = render(request, ctx, progress=progress)
         facts = provenance.AdFacts(str(render_row.public_id), template.title, template.slug)
         provenance.sign_video(work / "ad.mp4", Path(template.clip.path), facts)
         video_name, poster_name = _store_outputs(render_row, work)
@@ -125,6 +154,7 @@ def run_render(
         if Render.objects.filter(pk=render_row.pk).exists():  # the fan may have deleted it meanwhile
             render_row.refresh_from_db()
             publish(render_row)
+        progress.finish(render_row.state, render_row.error_code)
     return render_row
 
 

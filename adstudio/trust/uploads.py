@@ -13,15 +13,20 @@ import zipfile
 from pathlib import Path
 from typing import IO, Any
 
+import numpy as np
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 from PIL import Image, ImageOps, UnidentifiedImageError
+from pillow_heif import register_heif_opener
 
-# ISO-BMFF brands: HEIF/AVIF stills, and the usual video brands, so each gets its own clear message.
-_HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs", b"mif1", b"msf1", b"avif"}
+# HEIC/HEIF (the iPhone's default) opens in Pillow as format "HEIF" (pillow-heif, libheif inside its wheel).
+register_heif_opener()
+# ISO-BMFF brands: HEIF stills are photos; AVIF and the usual video brands each get their own clear message.
+_HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs", b"mif1", b"msf1"}
+_AVIF_BRANDS = {b"avif", b"avis"}
 # Matroska/WebM, FLV, MPEG-PS and MPEG-1/2 video; AVI is RIFF with an "AVI " form type.
 _VIDEO_MAGIC = (b"\x1a\x45\xdf\xa3", b"FLV\x01", b"\x00\x00\x01\xba", b"\x00\x00\x01\xb3")
 
@@ -30,12 +35,14 @@ def sniff(head: bytes) -> None:
     """Refuse, with a message a fan can act on, files whose first bytes say they are not a photo."""
     if len(head) >= 12 and head[4:8] == b"ftyp":
         if head[8:12] in _HEIF_BRANDS:
+            return  # a HEIC/HEIF photo: the decode judges it
+        if head[8:12] in _AVIF_BRANDS:
             raise ValidationError(
-                "HEIC/HEIF photos (the iPhone's default) are not supported yet. Please choose a JPEG: on an "
-                "iPhone, Settings > Camera > Formats > Most Compatible, or take a screenshot of the photo.",
-                code="heic",
+                "AVIF photos are not supported. Please choose a JPEG, PNG, WebP or HEIC photo, or take a "
+                "screenshot of this one.",
+                code="avif",
             )
-        raise ValidationError("This is a video. Please choose a photo (JPEG, PNG or WebP).", code="video")
+        raise ValidationError("This is a video. Please choose a photo (JPEG, PNG, WebP or HEIC).", code="video")
     if head.startswith(_VIDEO_MAGIC) or (head.startswith(b"RIFF") and head[8:12] == b"AVI "):
         raise ValidationError("This is a video or animation. Please choose a photo (JPEG, PNG or WebP).",
                               code="video")
@@ -77,11 +84,23 @@ def too_much_metadata(size: int) -> ValidationError:
     )
 
 
+def eight_bit(image: Image.Image) -> Image.Image:
+    """16-bit greyscale (PNG's I;16) scaled to 8 bits; Pillow's convert("RGB") would clip it to white."""
+    if image.mode.startswith("I;16") or image.mode == "I":
+        deep = np.asarray(image, dtype=np.float64)
+        return Image.fromarray(np.clip(deep / 257.0 + 0.5, 0, 255).astype(np.uint8))
+    return image
+
+
 def pixels_only(upload: IO[bytes], kind: str, name: str) -> ContentFile:
-    """Re-encode with orientation applied and no metadata at all (no EXIF, GPS, XMP, ICC or comments)."""
+    """Re-encode as `kind` with orientation applied and no metadata (no EXIF, GPS, XMP, ICC or comments).
+
+    The source may be any accepted format (check_image has judged it); a HEIC is stored as a JPEG.
+    """
+    kind = STORED_AS.get(kind, kind)
     upload.seek(0)
-    with Image.open(upload, formats=[kind]) as source:
-        image = ImageOps.exif_transpose(source)
+    with Image.open(upload, formats=list(IMAGE_EXTENSIONS)) as source:
+        image = eight_bit(ImageOps.exif_transpose(source))
     has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
     if kind == "JPEG" or not has_alpha:
         image = image.convert("L" if image.mode == "L" else "RGB")
@@ -95,8 +114,11 @@ def pixels_only(upload: IO[bytes], kind: str, name: str) -> ContentFile:
     return ContentFile(out.getvalue(), name=name)
 
 
-IMAGE_EXTENSIONS = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp"}
-NOT_A_PHOTO = "We could not read this file as a photo. Please choose a JPEG, PNG or WebP picture."
+# The formats a photo may come in, and the extension its stored copy gets; a HEIC is kept as a JPEG, which
+# every browser and the engine read.
+IMAGE_EXTENSIONS = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp", "HEIF": ".jpg"}
+STORED_AS = {"HEIF": "JPEG"}
+NOT_A_PHOTO = "We could not read this file as a photo. Please choose a JPEG, PNG, WebP or HEIC picture."
 
 
 def _megabytes(size: int) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
+from pillow_heif import register_heif_opener
 
 from swapengine.errors import BadInput
 from swapengine.faces import screening
@@ -58,6 +59,17 @@ class SelfieFace:
     quality: dict[str, float] = field(default_factory=dict)
 
 
+register_heif_opener()  # HEIC/HEIF selfies (the iPhone's default), by content like any other picture
+
+
+def eight_bit(img: Image.Image) -> Image.Image:
+    """16-bit greyscale (PNG's I;16) scaled to 8 bits; Pillow's convert("RGB") would clip it to white."""
+    if img.mode.startswith("I;16") or img.mode == "I":
+        deep = np.asarray(img, dtype=np.float64)
+        return Image.fromarray(np.clip(deep / 257.0 + 0.5, 0, 255).astype(np.uint8))
+    return img
+
+
 def load_image(
     path: str | os.PathLike[str], max_pixels: int = 40_000_000, max_bytes: int = 30_000_000
 ) -> np.ndarray:
@@ -78,7 +90,7 @@ def load_image(
                                    "image_too_large")
                 img.load()
                 upright = ImageOps.exif_transpose(img)
-                rgb = np.asarray(upright.convert("RGB"))
+                rgb = np.asarray(eight_bit(upright).convert("RGB"))
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
             raise BadInput("This photo has too many pixels. Please send a normal phone photo.",
                            "image_too_large") from exc

@@ -35,6 +35,11 @@ def base(*, loglevel: str | None = "error", stats: bool = True, overwrite: bool 
     return argv
 
 
+def version_argv() -> list[str]:
+    """`ffmpeg -version`: proof that the binary runs, for the web's readiness check."""
+    return base() + ["-version"]
+
+
 def describe_argv(path: Path | str) -> list[str]:
     """`ffmpeg -i` alone: it exits 1 (no output given) after printing the input's report on stderr."""
     return base(loglevel=None) + ["-i", str(path)]

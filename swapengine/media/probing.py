@@ -7,11 +7,17 @@ import re
 from pathlib import Path
 
 from swapengine.errors import EngineError
-from swapengine.media.argv import count_argv, describe_argv
+from swapengine.media.argv import count_argv, describe_argv, version_argv
 from swapengine.media.info import UPLOAD_HINT, VideoInfo, not_video, parse_report
 from swapengine.media.runner import run
 
 _FRAME = re.compile(r"frame=\s*(\d+)")
+
+
+def ffmpeg_version() -> str:
+    """ffmpeg's first `-version` line; FFmpegError or OSError when it cannot run (a readiness check)."""
+    lines = run(version_argv(), timeout=20).stdout.decode("utf-8", errors="replace").splitlines()
+    return lines[0] if lines else ""
 
 
 def describe(path: Path | str) -> str:

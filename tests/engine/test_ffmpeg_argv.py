@@ -25,6 +25,13 @@ def test_describe_argv() -> None:
     assert argv.describe_argv("/in/a b.mp4") == [FF, "-hide_banner", "-nostdin", "-i", "/in/a b.mp4"]
 
 
+def test_version_argv_and_the_readiness_probe_it_serves() -> None:
+    from swapengine import ffmpeg_version
+
+    assert argv.version_argv() == [FF, "-hide_banner", "-nostdin", "-loglevel", "error", "-version"]
+    assert ffmpeg_version().startswith("ffmpeg version ")
+
+
 def test_decode_and_count_share_input_and_filters() -> None:
     info = VideoInfo(720, 1280, 29.97, "30000/1001", 300, 10.01, True, 90, 1280, 721)
     assert argv.decode_argv(Path("/in/clip.mov"), info) == [

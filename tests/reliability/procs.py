@@ -75,10 +75,19 @@ class Proc:
             os.killpg(self.proc.pid, signal.SIGKILL)
 
 
-def start_worker(name: str, env: dict[str, str], log_dir: Path, **popen: Any) -> Proc:
-    argv = [sys.executable, "-m", "celery", "-A", "adstudio", "worker", "-Q", "renders,analysis", "-c", "1",
+def worker_argv(name: str, python: str = sys.executable) -> list[str]:
+    """A Celery worker as the services-mode tests start it; compose.yaml's `worker` runs the same (tested)."""
+    return [python, "-m", "celery", "-A", "adstudio", "worker", "-Q", "renders,analysis", "-c", "1",
             "-n", f"{name}@%h", "--loglevel", "INFO", "--without-gossip", "--without-mingle"]
-    return Proc(argv, env, log_dir / f"{name}.log", b"ready.", **popen)
+
+
+def web_argv(host: str, port: int, python: str = sys.executable) -> list[str]:
+    """daphne serving the app, as the tests start it; compose.yaml's `web` runs the same (tested)."""
+    return [python, "-m", "daphne", "-b", host, "-p", str(port), "adstudio.asgi:application"]
+
+
+def start_worker(name: str, env: dict[str, str], log_dir: Path, **popen: Any) -> Proc:
+    return Proc(worker_argv(name), env, log_dir / f"{name}.log", b"ready.", **popen)
 
 
 def free_port() -> int:

@@ -13,7 +13,6 @@ message of the running render are gone. Afterwards:
 from __future__ import annotations
 
 import asyncio
-import sys
 import threading
 import time
 from pathlib import Path
@@ -24,7 +23,7 @@ from adstudio.catalog.models import Template
 from adstudio.renders.models import Render
 from tests.reliability.fan import Fan, Watch, watch
 from tests.reliability.harness import assert_one_complete_output, files_under, wait_until_final
-from tests.reliability.procs import Proc, free_port, start_worker
+from tests.reliability.procs import Proc, free_port, start_worker, web_argv
 
 pytestmark = [pytest.mark.services, pytest.mark.reliability, pytest.mark.django_db(transaction=True)]
 
@@ -68,7 +67,7 @@ def test_redis_restart_mid_render(
     procs = [start_redis(port, tmp_path, 1)]
     try:
         procs[0].wait_ready(timeout=20)
-        daphne = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(WEB_PORT), "adstudio.asgi:application"]
+        daphne = web_argv("127.0.0.1", WEB_PORT)
         procs.append(Proc(daphne, env, tmp_path / "daphne.log", b"Listening on TCP address"))
         procs[1].wait_ready()
 

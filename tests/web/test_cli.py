@@ -108,3 +108,33 @@ def test_add_template_bad_input_exits_2(cli_env, talking_clip, tmp_path, case) -
     proc = run(cli_env, "add_template", *args)
     assert proc.returncode == 2, proc.stderr[-3000:]
     assert len(error_lines(proc)) == 1 and "Traceback" not in proc.stderr, proc.stderr
+
+
+def json_log_lines(stderr: str) -> list[dict]:
+    """The JSON log records on stderr (a progress bar's carriage-return redraws may precede one)."""
+    import json
+
+    return [json.loads(line[line.index('{"time"'):]) for line in stderr.splitlines() if '{"time"' in line]
+
+
+def test_heic_selfie_renders_and_the_render_logs_json_events(cli_env, slug, tmp_path) -> None:
+    """An iPhone's HEIC selfie renders; under LOG_FORMAT=json each event is one JSON line with its facts."""
+    from PIL import Image
+    from pillow_heif import register_heif_opener
+    from skimage import data
+
+    register_heif_opener()
+    selfie = tmp_path / "IMG_0001.HEIC"
+    Image.fromarray(data.astronaut()).save(selfie, "HEIF", quality=90)
+    assert selfie.read_bytes()[4:12] == b"ftypheic"
+    out = tmp_path / "ad.mp4"
+    proc = run({**cli_env, "LOG_FORMAT": "json"}, "render", slug, "--selfie", str(selfie), "--name", "Asha",
+               "--out", str(out))
+    assert proc.returncode == 0 and out.stat().st_size > 10_000, proc.stderr[-3000:]
+    events = [line for line in json_log_lines(proc.stderr) if line.get("event", "").startswith("render.")]
+    assert [e["event"] for e in events][:1] == ["render.start"] and events[-1]["event"] == "render.end", events
+    assert {"prepare", "swap", "finish"} <= {e["stage"] for e in events if e["event"] == "render.stage"}, events
+    for event in events:
+        assert {"render_id", "stage", "duration", "outcome", "time", "level", "message"} <= set(event), event
+        assert isinstance(event["duration"], float | int) and event["duration"] >= 0
+    assert events[-1]["outcome"] == "done" and len({e["render_id"] for e in events}) == 1

@@ -190,7 +190,7 @@ def test_command_exit_codes(made: Made, capsys: pytest.CaptureFixture[str], tmp_
 
 def test_command_as_a_process_exits_1_on_an_unmarked_clip(talking_clip: Path, tmp_path: Path) -> None:
     env = {"SQLITE_PATH": str(tmp_path / "db.sqlite3"), "DJANGO_SETTINGS_MODULE": "adstudio.settings",
-           "PATH": "/usr/bin:/bin"}
+           "DEBUG": "true", "PATH": "/usr/bin:/bin"}
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env, check=True,
                    capture_output=True, timeout=300)
     proc = subprocess.run([sys.executable, "manage.py", "verify", str(talking_clip)], cwd=ROOT, env=env,
