@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from django.apps import apps
 from django.core.exceptions import ValidationError
 
 from swapengine import BadInput, FaceAnalyzer, analyse_selfie, load_image, screen_name
@@ -31,9 +32,10 @@ class SelfieRefusal:
     message: str
 
 
-class _ProcessAnalyzer:
+class SelfieScreen:
     """The face analyzer the selfie screen uses: built on first use, once per process (rebuilt after a
-    fork), and used by one thread at a time (mediapipe's graphs are not thread-safe)."""
+    fork), and used by one thread at a time (mediapipe's graphs are not thread-safe). Owned by the trust
+    app's config (TrustConfig.selfie_screen), not by this module."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -47,17 +49,15 @@ class _ProcessAnalyzer:
         return self._analyzer
 
 
-_SCREEN = _ProcessAnalyzer()
-
-
 def screen_selfie(path: Path) -> SelfieRefusal | None:
     """The render's own checks on a selfie file, run up front: decoding (load_image) and the selfie
     analysis with its screen (one face, big, lit and sharp enough, uncovered, inside the frame, eyes
     visible, a photo). None when the selfie can be used. The form, the CLI and the API call this one."""
     try:
         image = load_image(path)
-        with _SCREEN.lock:
-            analyse_selfie(image, _SCREEN.get())
+        screen: SelfieScreen = apps.get_app_config("trust").selfie_screen  # type: ignore[attr-defined]
+        with screen.lock:
+            analyse_selfie(image, screen.get())
     except BadInput as exc:
         return SelfieRefusal(exc.code, exc.user_message)
     return None
