@@ -43,6 +43,7 @@ class SwapStage:
 
     def __init__(self, swapper: FaceSwapper, track: FaceTrack, spoken: PreparedDialogue | None) -> None:
         self.swapper, self.track, self.spoken = swapper, track, spoken
+        swapper.start_track(track.landmarks)  # the template person's rest shape: expression plays on top
 
     def landmarks(self, index: int) -> np.ndarray | None:
         landmarks = self.track.landmarks_at(index)

@@ -32,6 +32,7 @@ class Job:
     hard: np.ndarray  # warped face pixels that count (bool)
     zone: np.ndarray  # bare-skin zone of the template face (bool): light and skin statistics
     region: np.ndarray  # pixels the swap may change (bool)
+    keep: np.ndarray | None = None  # 0..1: glasses frames and hands found in front (template pixel shows)
 
 
 class BatchSwapper(Protocol):
@@ -110,6 +111,10 @@ def multiband_t(a: torch.Tensor, b: torch.Tensor, mask: torch.Tensor, levels: in
     return out
 
 
+def _keep(job: Job) -> np.ndarray:
+    return job.keep if job.keep is not None else np.zeros(job.alpha.shape, np.float32)
+
+
 def _stack(arrays: list[np.ndarray], h: int, w: int, device: torch.device) -> torch.Tensor:
     """Crops of different sizes, zero padded to (h, w), as one float (B, C, h, w) tensor."""
     import torch
@@ -146,9 +151,10 @@ def finish_batch(swapper: BatchSwapper, jobs: list[Job], device: str) -> list[np
     with torch.no_grad():
         crop = _stack([j.crop for j in jobs], h, w, dev)
         base = _stack([j.base for j in jobs], h, w, dev)
-        masks = _stack([np.stack([j.alpha, j.hard, j.zone, j.region], axis=2).astype(np.float32) for j in jobs],
-                       h, w, dev)
+        masks = _stack([np.stack([j.alpha, j.hard, j.zone, j.region, _keep(j)], axis=2).astype(np.float32)
+                        for j in jobs], h, w, dev)
         alpha, hard, zone, region = masks[:, 0:1], masks[:, 1:2], masks[:, 2:3], masks[:, 3:4]
+        keep = masks[:, 4:5]
         tex = swapper.texture_tensor(dev)
         th, tw = tex.shape[-2:]
         maps = _stack([np.stack([j.map_x / max(tw - 1, 1), j.map_y / max(th - 1, 1)], axis=2) for j in jobs],
@@ -187,6 +193,7 @@ def finish_batch(swapper: BatchSwapper, jobs: list[Job], device: str) -> list[np
             k = max(int(face_w * 0.02), 1) * 2 + 1
             opened = F.max_pool2d(-F.max_pool2d(-foreign, k, 1, k // 2), k, 1, k // 2)
             occluder = (gaussian_blur(opened, face_w * 0.01 + 0.5) * 1.5).clamp(0, 1)
+        occluder = torch.maximum(occluder, keep)
         inside = (zone * (1 - occluder) > 0.5).to(lab_t.dtype)
         means = ((lab_t * inside).sum((2, 3)) / inside.sum((2, 3)).clamp(min=1)).cpu().numpy()
         shift = np.stack([swapper.follow_mean(m) if n > 0 else np.zeros(3, np.float32)
@@ -197,6 +204,7 @@ def finish_batch(swapper: BatchSwapper, jobs: list[Job], device: str) -> list[np
         coloured = bgr_from_lab(lab)
         fan = torch.where(hard > 0.5, coloured, base)
         blended = multiband_t(fan, base, alpha * (1 - occluder), levels)
-        out = torch.where(region > 0.5, blended.clamp(0, 255), crop).round().to(torch.uint8)
+        blended = blended.clamp(0, 255) * (1 - keep) + crop * keep
+        out = torch.where(region > 0.5, blended, crop).round().to(torch.uint8)
         result = out.permute(0, 2, 3, 1).cpu().numpy()
     return [result[i, : j.crop.shape[0], : j.crop.shape[1]] for i, j in enumerate(jobs)]

@@ -27,6 +27,8 @@ from swapengine.swap.colour import (
     skin_zone,
     weak_reasons,
 )
+from swapengine.swap.expression import RestOffset
+from swapengine.swap.occluders import OccluderFinder
 from swapengine.swap.warp import (
     EYES,
     INNER_MOUTH,
@@ -106,6 +108,9 @@ class FaceSwapper:
     """Holds everything about the selfie that does not change from frame to frame, and the colour
     statistics of the track being swapped (call `reset()` before another track)."""
 
+    _occluders: OccluderFinder | None = None  # made by `occluders()`
+    last_occluder: np.ndarray | None = None
+
     def __init__(
         self, selfie: SelfieFace, margin: float = 0.12, shape_strength: float = 1.0, keep_occluders: bool = True,
         device: str | None = None,
@@ -129,6 +134,13 @@ class FaceSwapper:
         self._src_sign = np.sign(signed_area(tri))
         self._src_facing = facing(self._selfie_3d[self.triangles])
         self._textures: dict[str, torch.Tensor] = {}
+        self._rest: RestOffset | None = None
+        self.reset()
+
+    def start_track(self, track_landmarks: np.ndarray) -> None:
+        """Learn the template person's rest shape from the whole track's landmarks (n, 468+, 3), so each
+        frame carries the fan's proportions as an offset and keeps its own expression; also `reset()`."""
+        self._rest = RestOffset(self._selfie_3d, track_landmarks) if len(track_landmarks) else None
         self.reset()
 
     def texture_tensor(self, device: torch.device) -> torch.Tensor:
@@ -146,6 +158,8 @@ class FaceSwapper:
         self._tmean: np.ndarray | None = None
         self._skin: SkinModel | None = None
         self._eye_scales: np.ndarray | None = None
+        if self._occluders is not None:
+            self._occluders.reset()
 
     def apply(self, frame: np.ndarray, target_landmarks: np.ndarray) -> np.ndarray:
         """Return a copy of frame with the selfie face on the target; pixels outside the oval are kept."""
@@ -170,11 +184,15 @@ class FaceSwapper:
         return outs
 
     def reshape(self, tgt: np.ndarray) -> np.ndarray:
-        """Target landmarks with the fan's proportions: the selfie's 3D mesh is posed like the target
-        (similarity fit) and the inner features move towards it, so identity survives the warp. The eye
+        """Target landmarks with the fan's proportions, so identity survives the warp: after `start_track`,
+        the fan's offset from the template person's rest shape is added to the frame (its expression
+        plays at full amplitude); without it, the inner features move towards the selfie's posed mesh. The eye
         rings keep the template's shape (open, shut, looking aside), moved to where the fan's eyes sit."""
-        scale, rot, shift = similarity(self._selfie_3d, tgt)
-        posed = scale * self._selfie_3d @ rot.T + shift
+        if self._rest is not None:  # the frame's expression, the fan's rest proportions
+            posed = self._rest.fan_shape(tgt)
+        else:  # no track known: the selfie's own mesh (and its expression) posed like the frame
+            scale, rot, shift = similarity(self._selfie_3d, tgt)
+            posed = scale * self._selfie_3d @ rot.T + shift
         out = tgt + (posed - tgt) * self._shape_w
         scales = eye_scales(tgt, posed)
         if self._eye_scales is not None:  # smoothed: the corners' noise would make the eyes pulse
@@ -232,8 +250,10 @@ class FaceSwapper:
         alpha *= 1.0 - feathered(cv2.dilate(mouth | eyes, np.ones((3, 3), np.uint8)), 0, face_w * 0.01)
         alpha *= cv2.GaussianBlur(weight, (0, 0), max(feather * 0.5, 1.0)) * (weight > 0)
         zone = skin_zone(shape, tpts, hard, face_w) if self.keep_occluders else hard > 0
+        # Glasses frames and hands (skin-coloured too) found in front of the template's face stay in front.
+        keep = self.occluders().keep_mask(frame, (x0, y0, x1, y1), tpts, face_w) if self.keep_occluders else None
         return Job((x0, y0, x1, y1), face_w, crop, self._template_eyes(crop, tpts, pts, eyes, face_w),
-                   map_x, map_y, alpha, hard > 0, zone, (hard > 0) | (eyes > 0))
+                   map_x, map_y, alpha, hard > 0, zone, (hard > 0) | (eyes > 0), keep)
 
     def _finish(self, job: Job) -> np.ndarray:
         """Warp, light and blend one frame in OpenCV."""
@@ -253,6 +273,9 @@ class FaceSwapper:
                 low_s = low_frequency_small(job.crop, hued, job.face_w)
                 skin_shade = cv2.resize(low_s[..., 0], size, interpolation=cv2.INTER_LINEAR)
             occluder = occluder_mask(skin.foreign(lab_t, shade, skin_shade) * zone, job.face_w)
+        if job.keep is not None:
+            occluder = np.maximum(occluder, job.keep)
+        self.last_occluder = occluder  # what was kept in front on the last frame (evals.occlusion_eval)
         inside = zone * (1.0 - occluder) > 0.5
         if inside.any():
             low_t = low_t + self.follow_mean(lab_t[inside].mean(axis=0))
@@ -266,8 +289,16 @@ class FaceSwapper:
         # Off the warped face the fan's layer shows the template, so no band carries a false edge there.
         fan = np.where(job.hard[..., None], coloured, job.base).astype(np.float32)
         alpha = job.alpha * (1.0 - occluder)
-        blended = multiband(fan, job.base.astype(np.float32), alpha, pyramid_levels(job.face_w))
-        return np.where(job.region[..., None], np.clip(blended, 0, 255), job.crop).astype(np.uint8)
+        blended = np.clip(multiband(fan, job.base.astype(np.float32), alpha, pyramid_levels(job.face_w)), 0, 255)
+        if job.keep is not None:  # exactly the template where something is in front (not its moved eyes)
+            blended = blended * (1.0 - job.keep[..., None]) + job.crop * job.keep[..., None]
+        return np.where(job.region[..., None], blended, job.crop).astype(np.uint8)
+
+    def occluders(self) -> OccluderFinder:
+        """The track's glasses and hand detectors (made on first use: the hand tracker starts a graph)."""
+        if self._occluders is None:
+            self._occluders = OccluderFinder()
+        return self._occluders
 
     def follow_skin(self, model: SkinModel | None) -> SkinModel | None:
         """The track's skin model, moved towards this frame's measurement."""
