@@ -15,6 +15,7 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.task_routes = {
     "adstudio.ads.tasks.render_ad": {"queue": "renders"},
     "adstudio.ads.tasks.analyse_template": {"queue": "analysis"},
+    "adstudio.catalog.tasks.analyse_voice_recording": {"queue": "analysis"},
 }
 app.autodiscover_tasks()
 connect_recovery(app)  # re-enqueue renders a dead worker or a wiped broker lost

@@ -15,6 +15,12 @@ rendered / own mean >= 0.9), (b) the filmed audio under the slot, (d) the raw TT
 (Piper; espeak-ng for Devanagari), (e) the floor: other speakers (shared audio/en, hi, other and the
 other templates) in windows of the same length against the same reference.
 
+Since the engine converts lines frame by frame from the celebrity's own speech (swapengine.voice.knnvc),
+the reference above is also its material, which rewards copying: the held-out columns make the same raw
+line with the engine's conversion from the first half of that speech only, before (pitch and colour)
+and after (kNN), and judge it on the second half. Naturalness (evals.naturalness): join flux, HNR and
+loudness against the neighbouring speech, beside the same measures of the filmed audio.
+
 Run: python -m evals.voice_judge [--quick] [--write]   (--write: docs/eval/voice_judge.md and .json)
 """
 
@@ -36,6 +42,8 @@ from evals import cepstral_judge as cj
 from evals import route_probes as rp
 from evals.dialogue_eval import pick_slot
 from evals.intelligibility import Listener
+from evals.naturalness import Natural
+from evals.naturalness import measure as naturalness
 from evals.speaker_judge import SR as JUDGE_SR
 from evals.speaker_judge import Judge, cosine
 from swapengine.errors import BadInput
@@ -86,6 +94,18 @@ class NameRow:
     held_knn_llr: float | None = None
     pick_knn: bool = False
     per_knn: float = 0.0
+    conversion: str = ""  # what the engine used (slots.CONVERSIONS key) and with how much material
+    material_s: float = 0.0
+    # held-out, the engine's own conversion made from the first half only: before (pitch and colour)
+    # and after (the same line then converted frame by frame, slots.converted_line forced to kNN)
+    held_before: float = 0.0
+    held_before_llr: float | None = None
+    pick_before: bool = False
+    held_after: float = 0.0
+    held_after_llr: float | None = None
+    pick_after: bool = False
+    natural: Natural | None = None
+    original_natural: Natural | None = None
 
     @property
     def ratio(self) -> float:
@@ -239,7 +259,9 @@ def evaluate(clip: Path, names: tuple[str, ...], scorer: Scorer, listener: Liste
     ref = scorer.reference(key, mono, SR, slot)
     result = TemplateResult(key, duration, slot, own_cache[length], scorer.score(ref, cut(mono, SR, slot), SR),
                             floor_scores(scorer, ref, length, others, templates, key, regions))
-    material, held = rp.split_material(outside(mono, SR, slot), SR)
+    rest = outside(mono, SR, slot)
+    material, held = rp.split_material(rest, SR)
+    material_sr = rest[:len(rest) // 2]  # the same first half at the engine's rate
     held_ref = (scorer.judge.embed(held, JUDGE_SR), cj.adapt(scorer.ubm, cj.mfcc(held, JUDGE_SR)))
     result.held_level = [scorer.score(held_ref, cut(material, JUDGE_SR, s), JUDGE_SR)
                          for s in windows(material, JUDGE_SR, length, [(0.0, len(material) / JUDGE_SR)])]
@@ -272,6 +294,11 @@ def evaluate(clip: Path, names: tuple[str, ...], scorer: Scorer, listener: Liste
         heard_raw, heard_new = listener.read(raw.samples, raw.sr, name), listener.read(rendered, SR, name)
         own_llrs = [s.llr for s in own if s.llr is not None]
         knn = rp.knn_convert(raw.samples, raw.sr, material)
+        f3 = piper.formant_f3 if made[0].voice == piper.name else None
+        before, _, _ = dialogue.converted_line(raw, material_sr, SR, (), voice_f3=f3, min_material_s=float("inf"))
+        after, _, _ = dialogue.converted_line(raw, material_sr, SR, (), voice_f3=f3, min_material_s=0.0)
+        s_before, s_after = scorer.score(held_ref, before.samples, SR), scorer.score(held_ref, after.samples, SR)
+        track = speech.load_audio(out_wav, SR)
         knn_score, heard_knn = scorer.score(held_ref, knn, JUDGE_SR), listener.read(knn, JUDGE_SR, name)
         result.names.append(NameRow(
             name=name, voice=made[0].voice, slot=span, lengthened=span != slot,
@@ -282,7 +309,12 @@ def evaluate(clip: Path, names: tuple[str, ...], scorer: Scorer, listener: Liste
             per_raw=heard_raw.per, per_rendered=heard_new.per, seconds=seconds,
             held_rendered=scorer.score(held_ref, rendered, SR).cos,
             held_raw=scorer.score(held_ref, raw.samples, raw.sr).cos,
-            held_knn=knn_score.cos, held_knn_llr=knn_score.llr, pick_knn=heard_knn.right, per_knn=heard_knn.per))
+            held_knn=knn_score.cos, held_knn_llr=knn_score.llr, pick_knn=heard_knn.right, per_knn=heard_knn.per,
+            conversion=made[0].conversion, material_s=made[0].material_s,
+            held_before=s_before.cos, held_before_llr=s_before.llr,
+            pick_before=listener.read(before.samples, SR, name).right,
+            held_after=s_after.cos, held_after_llr=s_after.llr, pick_after=listener.read(after.samples, SR, name).right,
+            natural=naturalness(track, SR, span), original_natural=naturalness(mono, SR, span)))
     return result
 
 
@@ -376,6 +408,33 @@ def overall(results: list[TemplateResult]) -> list[str]:
         f"{sum(n.lengthened for n in rows)}/{len(rows)} "
         f"({', '.join(sorted({n.name for n in rows if n.lengthened})) or 'none'}).",
         "- Nearest other speaker per template (GE2E): " + "; ".join(nearest_floor(results)) + ".",
+        "- Conversion used by the engine: " + ", ".join(
+            f"{k} {sum(n.conversion == k for n in rows)}/{len(rows)}" for k in sorted({n.conversion for n in rows}))
+        + f"; seconds per line (whole soundtrack written), median {np.median([n.seconds for n in rows]):.1f}, "
+        f"max {max(n.seconds for n in rows):.1f}.",
+        *held_summary(results),
+    ]
+
+
+def held_summary(results: list[TemplateResult]) -> list[str]:
+    """The fair comparison: material = first half of the speech outside the slot, judged on the second."""
+    rows = [(r, n) for r in results for n in r.names if r.held_level]
+
+    def ratios(attr: str) -> list[float]:
+        return [getattr(n, attr) / float(np.mean([s.cos for s in r.held_level])) for r, n in rows]
+
+    def llr(attr: str) -> str:
+        vals = [getattr(n, attr) for _, n in rows if getattr(n, attr) is not None]
+        return f"{np.median(vals):+.2f}" if vals else "-"
+
+    before, after = ratios("held_before"), ratios("held_after")
+    return [
+        f"- Held-out (material = first half, judged on the second half; level = real windows of the first "
+        f"half): GE2E ratio to level, median before (pitch and colour) {np.median(before):.2f} -> after (kNN) "
+        f"{np.median(after):.2f}; >= {TARGET}: {sum(x >= TARGET for x in before)} -> "
+        f"{sum(x >= TARGET for x in after)} of {len(rows)}; GMM LLR median {llr('held_before_llr')} -> "
+        f"{llr('held_after_llr')}; name picked {sum(n.pick_before for _, n in rows)} -> "
+        f"{sum(n.pick_after for _, n in rows)} (raw {sum(n.pick_raw for _, n in rows)}).",
     ]
 
 
@@ -402,6 +461,24 @@ def probe_table(results: list[TemplateResult]) -> list[str]:
     return lines
 
 
+def natural_table(results: list[TemplateResult]) -> list[str]:
+    lines = ["| template | name | conversion (material s) | join flux in / out (original slot) | HNR dB: slot / "
+             "neighbours (original slot) | LUFS slot - neighbours (original) | held-out GE2E before / after "
+             "| held-out LLR before / after | picked before / after |", "|---|---|---|---|---|---|---|---|---|"]
+    for r in results:
+        for n in r.names:
+            a, o = n.natural, n.original_natural
+            if a is None or o is None:
+                continue
+            lines.append(
+                f"| {r.template} | {n.name} | {n.conversion} ({n.material_s:.0f}) | {a.flux_in:.1f} / {a.flux_out:.1f} "
+                f"({o.flux_in:.1f} / {o.flux_out:.1f}) | {_f(a.hnr_slot, 1)} / {_f(a.hnr_around, 1)} "
+                f"({_f(o.hnr_slot, 1)}) | {_f(a.lufs_delta, 1)} ({_f(o.lufs_delta, 1)}) "
+                f"| {n.held_before:.2f} / {n.held_after:.2f} | {_f(n.held_before_llr)} / {_f(n.held_after_llr)} "
+                f"| {'yes' if n.pick_before else 'no'} / {'yes' if n.pick_after else 'no'} |")
+    return lines
+
+
 def report(results: list[TemplateResult], seconds: float, quick: bool) -> list[str]:
     return [
         f"Measured {datetime.date.today().isoformat()} on {os.cpu_count()} cores, no GPU, by "
@@ -416,7 +493,9 @@ def report(results: list[TemplateResult], seconds: float, quick: bool) -> list[s
         *gmm_table(results), "",
         "Route probes (evals.route_probes), GE2E against the held-out second half of the celebrity's speech "
         "outside the slot; material = the first half:", "",
-        *probe_table(results),
+        *probe_table(results), "",
+        "Naturalness (evals.naturalness) and the held-out before/after of the engine's conversion, per line:", "",
+        *natural_table(results),
     ]
 
 

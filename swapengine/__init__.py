@@ -20,6 +20,7 @@ from swapengine.progress import ProgressCallback
 from swapengine.provenance.label import COMMENT_PREFIX, RENDER_KEY, TEMPLATE_KEY, Label, read_metadata
 from swapengine.provenance.watermark import Detection, Watermarker, detect_file
 from swapengine.version import ENGINE_VERSION
+from swapengine.voice.bank import VoiceBankReport, assess_voice_recording
 from swapengine.voice.screening import screen_name
 from swapengine.voice.slots import SlotLine, Stems, default_speaker, music_under_slot
 from swapengine.voice.speech import speech_regions, waveform_peaks
@@ -28,9 +29,9 @@ __all__ = [
     "COMMENT_PREFIX", "ENGINE_VERSION", "RENDER_KEY", "TEMPLATE_KEY",
     "BadInput", "Cancelled", "Detection", "DialogueRequest", "EngineContext", "EngineError", "FFmpegError",
     "FaceAnalyzer", "Label", "ProgressCallback", "RenderRequest", "RenderResult", "SlotLine", "Stems",
-    "TemplateAnalysis", "VideoInfo", "Watermarker",
-    "analyse_selfie", "analyse_template", "default_speaker", "detect_file", "ensure_mouth_bank",
-    "ensure_mouth_model", "ffmpeg_version", "load_audio", "load_image", "music_under_slot", "probe",
-    "read_metadata", "render",
+    "TemplateAnalysis", "VideoInfo", "VoiceBankReport", "Watermarker",
+    "analyse_selfie", "analyse_template", "assess_voice_recording", "default_speaker", "detect_file",
+    "ensure_mouth_bank", "ensure_mouth_model", "ffmpeg_version", "load_audio", "load_image", "music_under_slot",
+    "probe", "read_metadata", "render",
     "screen_name", "speech_regions", "waveform_peaks",
 ]

@@ -1,4 +1,5 @@
-"""The work behind the analysis task, callable directly by `add_template` and `seed_demo` (same code path)."""
+"""The work behind the analysis tasks: a template clip (also called directly by `add_template` and `seed_demo`,
+the same code path) and a voice-bank recording."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from django.conf import settings
 
 import swapengine
 from adstudio.catalog import speech
-from adstudio.catalog.models import Template
-from swapengine import BadInput, EngineContext, ProgressCallback, analyse_template
+from adstudio.catalog.models import Template, VoiceRecording
+from swapengine import BadInput, EngineContext, ProgressCallback, analyse_template, assess_voice_recording
 
 log = logging.getLogger(__name__)
 
@@ -52,3 +53,20 @@ def run_analysis(template: Template, progress: ProgressCallback | None = None) -
             "".join(traceback.format_exception(exc))[-8000:],
         )
     return template
+
+
+def run_voice_analysis(recording: VoiceRecording) -> VoiceRecording:
+    """Assess one claimed voice-bank recording (speech time, noise, reverb, clipping, phonemes) and store the
+    report; a file the engine cannot use fails with the engine's own words for the admin."""
+    try:
+        assessed = assess_voice_recording(Path(recording.audio.path))
+        recording.finished(assessed.as_dict(), assessed.duration_s)
+    except BadInput as exc:
+        recording.failed(exc.user_message, f"{exc.code}: {exc}")
+    except Exception as exc:  # noqa: BLE001 - the admin must see a failed state, not a spinner forever
+        log.exception("analysis of voice recording %s failed", recording.pk)
+        recording.failed(
+            "Analysis failed on our side; see the technical error.",
+            "".join(traceback.format_exception(exc))[-8000:],
+        )
+    return VoiceRecording.objects.filter(pk=recording.pk).first() or recording  # deleted meanwhile: as it was

@@ -12,7 +12,8 @@ from swapengine import BadInput, DialogueRequest, SlotLine, Stems
 def dialogue_request(
     template: Template, render: Render, slot_audio: Path | None = None
 ) -> DialogueRequest | None:
-    """Each slot's filled line, a phrase-bank take when one matches the whole line, and the stems."""
+    """Each slot's filled line, a phrase-bank take when one matches the whole line, the stems, and the
+    celebrity's voice-bank recordings (the usable ones, while the licence runs) for the voice to learn from."""
     slots = list(template.slots.all())
     if not slots:
         return None
@@ -34,4 +35,5 @@ def dialogue_request(
     stems = None
     if template.dialogue_stem and template.music_stem:
         stems = Stems(Path(template.dialogue_stem.path), Path(template.music_stem.path))
-    return DialogueRequest(lines, stems)
+    bank = template.voice_bank.recording_paths() if template.voice_bank else ()
+    return DialogueRequest(lines, stems, voice_bank=bank)

@@ -14,7 +14,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from adstudio.catalog import speech
-from adstudio.catalog.models import ContextTable, DialogueSlot, PhraseRecording, Template
+from adstudio.catalog.models import ContextTable, DialogueSlot, PhraseRecording, Template, VoiceBank, VoiceRecording
 from adstudio.catalog.services import request_analysis
 from adstudio.renders.models import Render
 from adstudio.renders.services import enqueue_render
@@ -67,7 +67,7 @@ class TemplateAdmin(admin.ModelAdmin):
         (None, {"fields": ["title", "slug", "clip", "poster", "label_corner", "published"]}),
         ("The fan's face", {"fields": ["swap_face", "face_tracks", "fan_track"]}),
         ("Dialogue", {
-            "fields": ["speech_timeline", "music_warning", "dialogue_stem", "music_stem"],
+            "fields": ["speech_timeline", "music_warning", "dialogue_stem", "music_stem", "voice_bank"],
             "description": "Slots (below) replace a span of the clip's speech with a line such as "
             "'Happy Diwali, {name}!'. Place them by eye on the detected speech.",
         }),
@@ -242,3 +242,58 @@ class ContextTableAdmin(admin.ModelAdmin):
     form = ContextTableForm
     list_display = ["template", "key_field", "target"]
     list_filter = ["template"]
+
+
+class VoiceRecordingInline(admin.TabularInline):
+    """Read-only: recordings are uploaded, analysed and deleted in the studio's voice-bank page."""
+
+    model = VoiceRecording
+    extra = 0
+    can_delete = False
+    fields = ["original_name", "size", "duration", "state", "message"]
+    readonly_fields = ["original_name", "size", "duration", "state", "message"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(VoiceBank)
+class VoiceBankAdmin(admin.ModelAdmin):
+    """A celebrity's licensed recordings; the studio page uploads them and shows their quality report."""
+
+    list_display = ["celebrity", "licensed_until", "recordings_count", "templates_count", "created_by", "created_at"]
+    search_fields = ["celebrity", "licence"]
+    fields = ["celebrity", "licence", "licensed_until", "created_by", "created_at", "studio_link"]
+    readonly_fields = ["created_by", "created_at", "studio_link"]
+    inlines = [VoiceRecordingInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[VoiceBank]:
+        return super().get_queryset(request).annotate(
+            recordings_total=Count("recordings", distinct=True), templates_total=Count("templates", distinct=True)
+        )
+
+    @admin.display(description="Recordings", ordering="recordings_total")
+    def recordings_count(self, obj: VoiceBank) -> int:
+        return getattr(obj, "recordings_total", 0)
+
+    @admin.display(description="Templates", ordering="templates_total")
+    def templates_count(self, obj: VoiceBank) -> int:
+        return getattr(obj, "templates_total", 0)
+
+    @admin.display(description="Studio")
+    def studio_link(self, obj: VoiceBank) -> SafeString | str:
+        if not obj.pk:
+            return "Upload recordings in the studio once the bank is saved."
+        return format_html('<a href="{}">Upload recordings and see their quality report</a>', obj.get_absolute_url())
+
+    def save_model(self, request: HttpRequest, obj: VoiceBank, form: Any, change: bool) -> None:
+        if not change and request.user.is_authenticated:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    def delete_model(self, request: HttpRequest, obj: VoiceBank) -> None:
+        obj.discard()  # the cascade would leave the recordings' files on disk
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[VoiceBank]) -> None:
+        for bank in queryset:
+            bank.discard()

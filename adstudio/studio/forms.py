@@ -1,17 +1,19 @@
-"""The admin's forms: the template (clip, poster, stems judged by content), phrase-bank takes, context tables."""
+"""The admin's forms: the template (clip, poster, stems judged by content), phrase-bank takes, context tables,
+voice banks and their recordings."""
 
 from __future__ import annotations
 
 import csv
 import io
 import secrets
+from pathlib import Path
 from typing import Any, cast
 
 from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 
-from adstudio.catalog.models import ContextTable, PhraseRecording, Template
+from adstudio.catalog.models import ContextTable, PhraseRecording, Template, VoiceBank
 from adstudio.trust import uploads
 
 
@@ -27,7 +29,7 @@ class TemplateAdminForm(forms.ModelForm):
         model = Template
         fields = [
             "title", "slug", "clip", "poster", "published", "label_corner", "swap_face", "fan_track",
-            "dialogue_stem", "music_stem",
+            "dialogue_stem", "music_stem", "voice_bank",
         ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -111,3 +113,49 @@ class ContextTableForm(forms.ModelForm):
             data["rows"] = rows
             self.instance.rows = rows
         return data
+
+
+class VoiceBankForm(forms.ModelForm):
+    class Meta:
+        model = VoiceBank
+        fields = ["celebrity", "licence", "licensed_until"]
+        widgets = {
+            "licence": forms.Textarea(attrs={"rows": 3}),
+            "licensed_until": forms.DateInput(attrs={"type": "date"}),
+        }
+
+
+class VoiceRecordingForm(forms.Form):
+    """One recording of the celebrity, judged by its bytes (uploads.check_voice_recording), stored under a
+    random name; the admin's own file name is kept only as text, to show."""
+
+    audio = forms.FileField(
+        label="Recording",
+        widget=forms.ClearableFileInput(attrs={"accept": "audio/*,.wav,.flac,.mp3,.m4a,.aac,.ogg,.opus,.webm"}),
+        error_messages={
+            "required": "Please choose a recording to upload.",
+            "empty": "This file is empty. Please choose the recording again.",
+        },
+        help_text="Clean speech of the celebrity alone (no music, no other voices): WAV, FLAC, MP3, M4A, OGG.",
+    )
+
+    def clean_audio(self) -> Any:
+        upload = self.cleaned_data["audio"]
+        self.original_name = Path(str(upload.name or "recording")).name[:255]
+        extension = uploads.check_voice_recording(upload, settings.VOICE_RECORDING_MAX_BYTES)
+        upload.name = f"{secrets.token_hex(8)}{extension}"
+        return upload
+
+
+class VoiceBankTemplatesForm(forms.Form):
+    templates = forms.ModelMultipleChoiceField(
+        queryset=Template.objects.order_by("title"), required=False, widget=forms.CheckboxSelectMultiple,
+        label="Templates that use this voice",
+    )
+
+
+class TemplateVoiceForm(forms.Form):
+    voice_bank = forms.ModelChoiceField(
+        queryset=VoiceBank.objects.all(), required=False, empty_label="(none: the template clip alone)",
+        label="Voice bank",
+    )

@@ -1,7 +1,7 @@
 """The admin's studio for one template: pick the fan's face, try it with a sample selfie, see how it does.
 
 Staff only. The timeline of dialogue slots is on the template's admin page (admin.py, timeline.py); this page
-covers faces (with their thumbnails), test renders and stats.
+covers faces (with their thumbnails), the celebrity's voice bank (voices.py), test renders and stats.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from adstudio.ranged import ranged_file_response
 from adstudio.renders.models import Render
 from adstudio.renders.web import fan_session_key
 from adstudio.studio import samples, services
+from adstudio.studio.forms import TemplateVoiceForm
 
 TEST_NAME = "Test"
 
@@ -63,6 +64,7 @@ def studio(request: HttpRequest, slug: str) -> HttpResponse:
         "stats": Render.objects.filter(template=template).stats(),
         "recent": recent,
         "change_url": reverse("admin:catalog_template_change", args=[template.pk]),
+        "voice_form": TemplateVoiceForm(initial={"voice_bank": template.voice_bank_id}),
     }
     return show(request, "ads/studio.html", context)
 

@@ -20,6 +20,8 @@ def body_limit(path: str) -> tuple[int, str]:
     """The most bytes a request to `path` may send, and what that limit is for (in the fan's words)."""
     if path.startswith("/admin/"):
         return settings.TEMPLATE_MAX_BYTES + SLACK, "template clips"
+    if path.startswith("/studio-voices/"):
+        return settings.VOICE_RECORDING_MAX_BYTES + SLACK, "voice recordings"
     if path.startswith("/t/"):
         return settings.SELFIE_MAX_BYTES + SLACK, "photos"
     return settings.REQUEST_MAX_BYTES, "uploads"

@@ -237,3 +237,70 @@ def check_audio(upload: Any) -> Any:
     suffix = "".join(ch for ch in Path(upload.name or "").suffix.lower()[:6] if ch.isalnum() or ch == ".")
     upload.name = f"{secrets.token_hex(8)}{suffix if len(suffix) > 1 else '.wav'}"
     return upload
+
+
+AUDIO_HINT = "Please upload a sound recording: WAV, FLAC, MP3, M4A/AAC, OGG/Opus or WebM."
+_PICTURE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG", b"GIF8", b"BM")
+_DOCUMENT_MAGIC = (b"%PDF", b"PK\x03\x04", b"\x7fELF", b"MZ", b"{\\rtf", b"\xd0\xcf\x11\xe0")
+
+
+def audio_extension(head: bytes) -> str:
+    """The extension a recording's container deserves, from its first bytes; a clear refusal for pictures,
+    documents, text and anything else that is not a sound container."""
+    if head.startswith(b"RIFF") and head[8:12] == b"WAVE" or head.startswith((b"RF64", b"BW64")):
+        return ".wav"
+    if head.startswith(b"FORM") and head[8:12] in (b"AIFF", b"AIFC"):
+        return ".aiff"
+    if head.startswith(b"fLaC"):
+        return ".flac"
+    if head.startswith(b"OggS"):
+        return ".ogg"
+    if head.startswith(b"ID3"):
+        return ".mp3"
+    if len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0:
+        return ".aac" if head[1] & 0x06 == 0 else ".mp3"  # ADTS AAC has layer bits 00; MPEG audio does not
+    if len(head) >= 8 and head[4:8] == b"ftyp":
+        return ".m4a"  # M4A, or a video whose sound track is then used
+    if head.startswith(_EBML):
+        return ".webm"
+    if head.startswith(_PICTURE_MAGIC) or head.startswith(b"RIFF") and head[8:12] == b"WEBP":
+        raise ValidationError(f"This is a picture, not a recording. {AUDIO_HINT}", code="not_audio")
+    if head.startswith(_DOCUMENT_MAGIC):
+        raise ValidationError(f"This is a document or an archive, not a recording. {AUDIO_HINT}", code="not_audio")
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith((b"<", b"{", b"[")) or head.isascii():
+        raise ValidationError(f"This is text, not a recording. {AUDIO_HINT}", code="not_audio")
+    raise ValidationError(f"This file is not a recording we can use. {AUDIO_HINT}", code="not_audio")
+
+
+def check_voice_recording(upload: UploadedFile, max_bytes: int) -> str:
+    """A voice-bank recording: not empty, within `max_bytes`, a sound container by its bytes, and decodable
+    (its first seconds). Returns the extension to store it under; the admin's file name is never used."""
+    size = upload.size or 0
+    if size == 0:
+        raise ValidationError("This file is empty. Please choose the recording again.", code="empty")
+    if size > max_bytes:
+        raise ValidationError(
+            f"This recording is {_megabytes(size)}; the limit is {_megabytes(max_bytes)}. Split it into parts or "
+            "upload it as FLAC or MP3.",
+            code="too_big",
+        )
+    upload.seek(0)
+    extension = audio_extension(upload.read(64))
+    upload.seek(0)
+    from swapengine import BadInput, FFmpegError, load_audio
+
+    try:
+        with tempfile.NamedTemporaryFile(suffix=extension) as tmp:
+            for chunk in upload.chunks():
+                tmp.write(chunk)
+            tmp.flush()
+            samples = load_audio(Path(tmp.name), 8000, max_seconds=5.0)
+    except (BadInput, FFmpegError):
+        raise ValidationError(
+            f"This recording could not be decoded; it may be damaged or cut off. {AUDIO_HINT}", code="corrupt_audio"
+        ) from None
+    finally:
+        upload.seek(0)
+    if len(samples) == 0:
+        raise ValidationError(f"This file holds no sound at all. {AUDIO_HINT}", code="no_sound")
+    return extension

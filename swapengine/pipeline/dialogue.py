@@ -13,7 +13,7 @@ from typing import Protocol
 import numpy as np
 
 from swapengine.faces.analysis import TemplateAnalysis
-from swapengine.voice.slots import SlotAudio, SlotLine, Stems, build_soundtrack
+from swapengine.voice.slots import CONVERSIONS, KNN_MIN_SECONDS, SlotAudio, SlotLine, Stems, build_soundtrack
 from swapengine.voice.tts import Voice
 
 
@@ -24,6 +24,9 @@ class DialogueRequest:
     lines: list[SlotLine]
     stems: Stems | None = None
     lips: bool = True  # re-animate each speaker's mouth in the slot frames (swapengine.lips.slotmouth)
+    # Extra licensed recordings of the celebrity (any audio ffmpeg reads): conversion material beside the
+    # template's own speech outside the slots (swapengine.voice.knnvc). Check each with assess_voice_recording.
+    voice_bank: tuple[Path, ...] = ()
 
 
 LIP_DRIVERS = {
@@ -71,8 +74,12 @@ class PreparedDialogue:
         for slot in self.slots:
             hook = next((h for h in self.mouths if h.slot is slot), None)
             lips = LIP_DRIVERS.get(hook.driver, hook.driver) if hook is not None else "as filmed"
-            out.append(f"Slot {slot.line.start:.2f}-{slot.line.end:.2f} s: said by {slot.voice or slot.source}; "
-                       f"lips {lips}.")
+            said = slot.voice or slot.source
+            note = f"Slot {slot.line.start:.2f}-{slot.line.end:.2f} s: said by {said}; lips {lips}."
+            if slot.conversion:
+                note += " Voice " + CONVERSIONS.get(slot.conversion, slot.conversion).format(
+                    material=slot.material_s, need=KNN_MIN_SECONDS) + "."
+            out.append(note)
         return out
 
     def close(self) -> None:
@@ -84,7 +91,8 @@ def prepare_dialogue(
     english: Voice | None = None,
 ) -> PreparedDialogue:
     """Make every slot's line and the new soundtrack before the first frame is decoded."""
-    slots = build_soundtrack(clip, analysis, request.lines, out_wav, stems=request.stems, english=english)
+    slots = build_soundtrack(clip, analysis, request.lines, out_wav, stems=request.stems, english=english,
+                             voice_bank=request.voice_bank)
     first = slots[0].line
     middle = int((first.start + first.end) / 2 * analysis.info.fps)
     mouths: list[FrameHook] = []

@@ -2,6 +2,7 @@
 
 from adstudio.catalog.models.dialogue import ContextTable, DialogueSlot, PhraseRecording
 from adstudio.catalog.models.template import SPOKEN_STAGE_WORDS, STAGE_WORDS, Template
+from adstudio.catalog.models.voicebank import VoiceBank, VoiceRecording
 
 __all__ = [
     "SPOKEN_STAGE_WORDS",
@@ -10,4 +11,6 @@ __all__ = [
     "DialogueSlot",
     "PhraseRecording",
     "Template",
+    "VoiceBank",
+    "VoiceRecording",
 ]

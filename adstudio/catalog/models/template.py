@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from adstudio.catalog.lines import FanField, line_placeholders
+from adstudio.catalog.models.voicebank import VoiceBank
 
 STAGE_WORDS = {
     "queued": "Waiting for a free studio",
@@ -61,6 +62,10 @@ class Template(models.Model):
     )
     music_stem = models.FileField(
         upload_to="templates/stems/", blank=True, help_text="Optional: music and effects without the dialogue."
+    )
+    voice_bank = models.ForeignKey(
+        VoiceBank, on_delete=models.SET_NULL, null=True, blank=True, related_name="templates",
+        help_text="The celebrity's licensed recordings the voice engine may learn their voice from.",
     )
 
     created_at = models.DateTimeField(default=timezone.now)
