@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.defaultfilters import filesizeformat
 
@@ -20,7 +20,7 @@ def body_limit(path: str) -> tuple[int, str]:
     """The most bytes a request to `path` may send, and what that limit is for (in the fan's words)."""
     if path.startswith("/admin/"):
         return settings.TEMPLATE_MAX_BYTES + SLACK, "template clips"
-    if path.startswith("/t/"):
+    if path.startswith(("/t/", "/api/")):
         return settings.SELFIE_MAX_BYTES + SLACK, "photos"
     return settings.REQUEST_MAX_BYTES, "uploads"
 
@@ -38,5 +38,7 @@ class BodySizeLimitMiddleware:
         if length > limit:
             size = str(filesizeformat(limit - (SLACK if what != "uploads" else 0))).replace("\xa0", " ")
             message = f"This is too big to upload. The limit for {what} is {size}; please choose a smaller file."
+            if request.path.startswith("/api/"):  # the API's error shape (docs/API.md)
+                return JsonResponse({"error": {"code": "too_large", "message": message}}, status=413)
             return render(request, "413.html", {"message": message}, status=413)
         return self.get_response(request)
