@@ -84,8 +84,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    "ninja",  # the API's docs page uses django-ninja's bundled Swagger UI files (no CDN)
     # Domain apps, lowest layer first (docs/ARCHITECTURE.md, "The web apps"); `ads` keeps the migration history.
     "adstudio.trust",
+    "adstudio.orgs",
     "adstudio.catalog",
     "adstudio.renders",
     "adstudio.sharing",
@@ -212,6 +214,7 @@ RATE_UPLOADS_PER_IP = envint("RATE_UPLOADS_PER_IP", "60")
 RATE_UPLOADS_PER_SESSION = envint("RATE_UPLOADS_PER_SESSION", "20")
 RATE_RENDERS_PER_IP = envint("RATE_RENDERS_PER_IP", "30")
 RATE_RENDERS_PER_SESSION = envint("RATE_RENDERS_PER_SESSION", "10")
+RATE_API_PER_KEY = envint("RATE_API_PER_KEY", "300")  # API requests per key per window (renders count the same)
 
 # Queues: Redis when REDIS_URL is set (separate `celery -A adstudio worker` processes), otherwise an
 # in-memory broker served by a worker thread inside the web process.

@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponsePermanentRedirect
 from django.urls import include, path, re_path
 
+from adstudio.api.urls import urlpatterns as api_urls
 from adstudio.catalog.urls import urlpatterns as catalog_urls
 from adstudio.renders.urls import urlpatterns as renders_urls
 from adstudio.sharing.urls import urlpatterns as sharing_urls
@@ -31,5 +32,6 @@ def moved_admin(request: HttpRequest, model: str, rest: str) -> HttpResponsePerm
 urlpatterns = [
     re_path(rf"^admin/ads/(?P<model>{'|'.join(MOVED_ADMIN)})/(?P<rest>.*)$", moved_admin),
     path("admin/", admin.site.urls),
+    *api_urls,
     path("", include(([*catalog_urls, *renders_urls, *studio_urls, *sharing_urls], "ads"))),
 ]

@@ -128,8 +128,9 @@ class PersonaliseForm(forms.Form):
             if self._too_many_active():  # again, inside the write transaction, against parallel posts
                 self.add_error(None, self.too_many_message())
                 return None
-            render = Render(
-                template=template,
+            render = services.create_render(
+                template,
+                self.cleaned_data.get("selfie"),
                 owner_session=self.session_key,
                 name=self.cleaned_data.get("name", ""),
                 fields=self.placeholder_values(),
@@ -137,10 +138,4 @@ class PersonaliseForm(forms.Form):
                 consent_version=self.consent_version if "consent" in self.fields else "",
                 ip_hash=self.ip_hash,
             )
-            upload = self.cleaned_data.get("selfie")
-            if upload is not None:
-                render.save_with_selfie(upload.name, upload)
-            else:
-                render.save()
-            services.enqueue_render(render)
         return render

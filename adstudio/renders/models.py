@@ -106,6 +106,19 @@ class Render(models.Model):
     share_token = models.CharField(max_length=64, unique=True, default=new_share_token, editable=False)
     template = models.ForeignKey(Template, on_delete=models.CASCADE, related_name="renders")
     owner_session = models.CharField(max_length=64, db_index=True, blank=True)
+    organisation = models.ForeignKey(
+        "orgs.Organisation", on_delete=models.CASCADE, null=True, blank=True, related_name="renders",
+        help_text="The brand or agency that ordered it through the API; empty for a fan's own ad.",
+    )
+    # db_default too: rows written by older code (the historical `ads` models) omit these columns.
+    idempotency_key = models.CharField(
+        max_length=200, blank=True, default="", db_default="",
+        help_text="The API caller's Idempotency-Key."
+    )
+    request_hash = models.CharField(
+        max_length=64, blank=True, default="", db_default="",
+        help_text="SHA-256 of the API request's body."
+    )
     name = models.CharField(max_length=80, blank=True)
     fields = models.JSONField(default=dict, blank=True, help_text="The dialogue placeholders' values.")
     selfie = models.FileField(upload_to="selfies/", blank=True)
@@ -141,6 +154,12 @@ class Render(models.Model):
     class Meta:
         ordering = ["-created_at"]
         db_table = "ads_render"  # the table the `ads` app created (migration ads.0001)
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "idempotency_key"], condition=~Q(idempotency_key=""),
+                name="render_idempotency_key_once_per_org",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.template} for {self.name or 'a fan'} ({self.state})"

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.defaultfilters import filesizeformat
 
@@ -22,7 +22,7 @@ def body_limit(path: str) -> tuple[int, str]:
         return settings.TEMPLATE_MAX_BYTES + SLACK, "template clips"
     if path.startswith("/studio-voices/"):
         return settings.VOICE_RECORDING_MAX_BYTES + SLACK, "voice recordings"
-    if path.startswith("/t/"):
+    if path.startswith(("/t/", "/api/")):
         return settings.SELFIE_MAX_BYTES + SLACK, "photos"
     return settings.REQUEST_MAX_BYTES, "uploads"
 
@@ -40,5 +40,7 @@ class BodySizeLimitMiddleware:
         if length > limit:
             size = str(filesizeformat(limit - (SLACK if what != "uploads" else 0))).replace("\xa0", " ")
             message = f"This is too big to upload. The limit for {what} is {size}; please choose a smaller file."
+            if request.path.startswith("/api/"):  # the API's error shape (docs/API.md)
+                return JsonResponse({"error": {"code": "too_large", "message": message}}, status=413)
             return render(request, "413.html", {"message": message}, status=413)
         return self.get_response(request)

@@ -74,3 +74,13 @@ def hit(request: HttpRequest, limit: Limit, session_key: str = "") -> Blocked | 
     for key, allowed in checks:
         over = _count(key, window) > allowed or over
     return Blocked(limit, retry_after) if over else None
+
+
+def hit_bucket(name: str, allowed: int) -> int | None:
+    """Count one action against a named budget (an API key's): the seconds to wait if over it, else None."""
+    window = settings.RATE_LIMIT_WINDOW
+    now = int(time.time())
+    bucket = now // window
+    if _count(f"rl:{name}:{bucket}", window) > allowed:
+        return max(1, (bucket + 1) * window - now)
+    return None
